@@ -1,0 +1,2 @@
+//! Backend catalogue: profiles (data) and the rules that turn observations into verdicts.
+pub mod profile;

@@ -1,0 +1,190 @@
+//! The backend profile format (`probes/*.toml`): what a backend needs from the host,
+//! each requirement tied to the observation that checks it and the source it rests on.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    Embedded,
+    Server,
+    Cloud,
+}
+
+impl BackendKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Embedded => "embedded",
+            BackendKind::Server => "server",
+            BackendKind::Cloud => "cloud",
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// Failing it means the default configuration fails here.
+    Block,
+    /// Failing it is a risk or cost; the backend still works.
+    Degrade,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReqScope {
+    /// Observed once per data dir (target = the data dir).
+    DataDir,
+    /// Observed once per run.
+    Host,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Stable id (`milvus-lite`).
+    pub id: String,
+    pub name: String,
+    pub kind: BackendKind,
+    pub summary: String,
+    /// Home page or main docs.
+    pub docs: String,
+    /// The client package (PyPI name) whose installed version selects version-specific rules.
+    #[serde(default)]
+    pub package: Option<String>,
+    /// Other client packages worth reporting (e.g. `pymilvus`).
+    #[serde(default)]
+    pub related_packages: Vec<String>,
+    /// The version judged when `package` is not installed (the current release).
+    #[serde(default)]
+    pub assumed_version: Option<String>,
+    /// Where it ships (descriptive; the rules that check it are requirements).
+    #[serde(default)]
+    pub platforms: Vec<Platform>,
+    #[serde(default)]
+    pub ports: Vec<Port>,
+    #[serde(default)]
+    pub lock_files: Vec<LockFile>,
+    #[serde(default)]
+    pub sockets: Vec<Socket>,
+    /// Minimum free space in the data dir, MiB (generates a requirement on `file.free_space`).
+    #[serde(default)]
+    pub min_free_mib: Option<u64>,
+    #[serde(default)]
+    pub min_free_source: Option<String>,
+    #[serde(default, rename = "requirement")]
+    pub requirements: Vec<Requirement>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Platform {
+    #[serde(default)]
+    pub versions: Option<String>,
+    pub os: Vec<String>,
+    #[serde(default)]
+    pub arch: Vec<String>,
+    #[serde(default)]
+    pub glibc_min: Option<String>,
+    #[serde(default)]
+    pub python_min: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub source: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Port {
+    pub port: u16,
+    pub role: String,
+    /// Block (default) when taken, or only degrade (an optional extra listener).
+    #[serde(default = "default_block")]
+    pub effect: Effect,
+    #[serde(default)]
+    pub versions: Option<String>,
+    pub source: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LockFile {
+    /// Relative to the data dir (`LOCK`, `.lock`).
+    pub path: String,
+    /// `flock`, `fcntl`, `msvcrt` … (descriptive).
+    pub mechanism: String,
+    #[serde(default)]
+    pub versions: Option<String>,
+    pub source: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Socket {
+    /// `data_dir` or `tmp`.
+    pub base: String,
+    /// Worst-case name relative to base.
+    pub name: String,
+    #[serde(default)]
+    pub versions: Option<String>,
+    pub source: String,
+}
+
+fn default_block() -> Effect {
+    Effect::Block
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// Stable within the profile (`data-dir-flock`).
+    pub id: String,
+    /// The observation id that checks it (`lock.flock`, `port:6333`, `host.platform`).
+    pub probe: String,
+    pub scope: ReqScope,
+    pub effect: Effect,
+    /// Version range of `package` this applies to (`>=3`, `<2.4.12`, `>=2.4,<3`).
+    #[serde(default)]
+    pub versions: Option<String>,
+    /// Only on these host OSes (`linux`, `macos`, `windows`).
+    #[serde(default)]
+    pub os: Vec<String>,
+    /// Only on these architectures.
+    #[serde(default)]
+    pub arch: Vec<String>,
+    /// Optional predicate over the observation's values; violated when false.
+    #[serde(default)]
+    pub expect: Option<Expect>,
+    /// When the observation fails, only these errnos count as violations (others: unobserved).
+    #[serde(default)]
+    pub errnos: Vec<String>,
+    pub explain: String,
+    pub remediation: String,
+    pub source: String,
+}
+
+/// A predicate over one field (dotted path) of an observation's `values`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub field: String,
+    #[serde(default)]
+    pub equals: Option<toml::Value>,
+    #[serde(default)]
+    pub one_of: Vec<toml::Value>,
+    #[serde(default)]
+    pub none_of: Vec<toml::Value>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// The field is a list that contains all of these.
+    #[serde(default)]
+    pub contains_all: Vec<String>,
+    /// The field is a version string at least this (`2.28`).
+    #[serde(default)]
+    pub version_min: Option<String>,
+    /// Outcome when the field is absent or null: `violated`, `satisfied` or `unobserved` (default).
+    #[serde(default)]
+    pub missing: Option<String>,
+}

@@ -1,0 +1,139 @@
+//! Host identification: what machine this is, read from files (under `--host-root` when
+//! given) and the environment. Every fact records where it came from (`Sourced`).
+//!
+//! The types here are the contract; the readers live in the submodules.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub mod ci;
+pub mod container;
+pub mod cpu;
+pub mod datadir;
+pub mod mounts;
+pub mod root;
+pub mod system;
+pub mod wsl;
+
+pub use datadir::{DataDirFacts, FsClass, FsFacts};
+pub use root::HostRoot;
+
+/// A value together with where it was read from (`/proc/version`, `env WSL_DISTRO_NAME`,
+/// `wslinfo --networking-mode`, `inferred: loopback0 interface`, …).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub source: String,
+}
+
+impl<T> Sourced<T> {
+    pub fn new(value: T, source: impl Into<String>) -> Self {
+        Sourced { value, source: source.into() }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct HostFacts {
+    /// `linux`, `windows`, `macos`, … (std::env::consts::OS, or `linux` for a recorded root).
+    pub os: String,
+    /// `x86_64`, `aarch64`, …
+    pub arch: String,
+    pub kernel_release: Option<Sourced<String>>,
+    pub kernel_version: Option<Sourced<String>>,
+    pub distribution: Option<Distribution>,
+    /// glibc version (`2.36`), None on musl/macOS/Windows.
+    pub glibc_version: Option<Sourced<String>>,
+    pub cpu: CpuFacts,
+    pub memory: MemoryFacts,
+    pub wsl: WslFacts,
+    pub container: ContainerFacts,
+    pub ci: Option<Sourced<String>>,
+    /// True when facts were read from a recorded root (`--host-root`), not this machine.
+    pub recorded: bool,
+    /// Files the detector could not read (missing in a recorded root, permission denied).
+    pub unreadable: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct Distribution {
+    pub id: String,
+    pub name: String,
+    pub version_id: Option<String>,
+    pub pretty_name: Option<String>,
+    pub source: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct CpuFacts {
+    pub model: Option<String>,
+    /// Of the features backends care about (sse4_2, avx, avx2, fma, avx512f, f16c, neon/asimd),
+    /// the ones this CPU has, lower-case, as `/proc/cpuinfo` names them.
+    pub features: Vec<String>,
+    /// The features backends care about that were looked for.
+    pub checked: Vec<String>,
+    pub logical_cpus: Option<u32>,
+    pub source: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct MemoryFacts {
+    pub total_bytes: Option<u64>,
+    pub available_bytes: Option<u64>,
+    pub source: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct WslFacts {
+    pub detected: bool,
+    /// 1 or 2 when detected.
+    pub version: Option<u8>,
+    pub distro_name: Option<Sourced<String>>,
+    pub interop: Option<Sourced<bool>>,
+    pub systemd: Option<Sourced<bool>>,
+    /// `nat`, `mirrored`, `virtioproxy`, `consomme`, `bridged`, `none`, `wsl1`.
+    pub networking_mode: Option<Sourced<String>>,
+    /// True when networking_mode was inferred (no `wslinfo`), not read.
+    pub networking_mode_inferred: bool,
+    /// The pieces of evidence the decision rests on (`osrelease: 5.15.167.4-microsoft-standard-WSL2`, …).
+    pub evidence: Vec<String>,
+    /// Docker Desktop traces seen from inside the distro (`/mnt/wsl/docker-desktop…`).
+    pub docker_desktop: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct ContainerFacts {
+    pub detected: bool,
+    /// `docker`, `podman`, `containerd`, `kubernetes`, `lxc`, … when known.
+    pub runtime: Option<String>,
+    /// True for a Linux container running on a WSL2 kernel (Docker Desktop's backend).
+    pub on_wsl_kernel: bool,
+    pub evidence: Vec<String>,
+}
+
+/// Inputs to host collection: the root to read files from, and the environment.
+pub struct HostInputs<'a> {
+    pub root: &'a HostRoot,
+    /// Environment lookup; tests pass a map, real runs pass std::env::var.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Whether to run `wslinfo --networking-mode` (never under a recorded root).
+    pub run_wslinfo: bool,
+}
+
+/// Collect every host fact. Never fails: what cannot be read is recorded in `unreadable`.
+pub fn collect(inputs: &HostInputs) -> HostFacts {
+    system::collect(inputs)
+}
+
+/// The real process environment.
+pub fn real_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Resolve a data dir the user named: absolute, `.` → current dir. Does not require existence.
+pub fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map(|c| c.join(path)).unwrap_or_else(|_| path.to_path_buf())
+    }
+}

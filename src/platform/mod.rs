@@ -1,0 +1,5 @@
+//! Platform-specific system calls, one module per OS family, so the Windows build never sees
+//! Unix-only code (`nix`, `libc`) and vice versa. Probes call these through portable wrappers.
+
+#[cfg(unix)]
+pub mod unix;

@@ -1,0 +1,1 @@
+//! Unix system calls used by probes (nix/libc).

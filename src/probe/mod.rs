@@ -1,0 +1,194 @@
+//! The probe interface and the one list every probe is registered in.
+//!
+//! A probe is a `ProbeDef`: a name, a kind (for grouping), a scope (once per host, or once
+//! per data dir), a deadline, a `plan` that names the observations it will emit, and a `run`
+//! that emits them into a `Sink`. The engine runs every (probe, target) job concurrently and
+//! turns anything planned but not emitted by the deadline into a `timeout` observation.
+//! Probes never decide verdicts; they only observe.
+
+use crate::host::{DataDirFacts, HostFacts};
+use crate::observation::Observation;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+pub mod docker;
+pub mod engine;
+pub mod fileops;
+pub mod host_facts;
+pub mod limits;
+pub mod lockfiles;
+pub mod locks;
+pub mod loopback;
+pub mod mmap;
+pub mod ports;
+pub mod proxy;
+pub mod python;
+pub mod scratch;
+pub mod unix_socket;
+pub mod worker;
+
+/// Grouping used by the table renderer.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeKind {
+    Host,
+    Filesystem,
+    Memory,
+    Locks,
+    Sockets,
+    Network,
+    Limits,
+    Environment,
+}
+
+impl ProbeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeKind::Host => "host",
+            ProbeKind::Filesystem => "filesystem",
+            ProbeKind::Memory => "memory",
+            ProbeKind::Locks => "locks",
+            ProbeKind::Sockets => "sockets",
+            ProbeKind::Network => "network",
+            ProbeKind::Limits => "limits",
+            ProbeKind::Environment => "environment",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Runs once per run; `dir` is None.
+    Host,
+    /// Runs once per `--data-dir`; `dir` is Some.
+    DataDir,
+}
+
+/// One planned observation: its id and target. The engine reports `timeout` for any planned
+/// observation a job did not emit before its deadline.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Planned {
+    pub id: String,
+    pub target: String,
+}
+
+impl Planned {
+    pub fn new(id: impl Into<String>, target: impl Into<String>) -> Self {
+        Planned { id: id.into(), target: target.into() }
+    }
+}
+
+pub struct ProbeDef {
+    /// Module name, e.g. `mmap`; observation ids start with it or name it in docs.
+    pub name: &'static str,
+    pub kind: ProbeKind,
+    pub scope: Scope,
+    /// This probe's own deadline (capped by the run's deadline).
+    pub timeout: Duration,
+    pub plan: fn(&ProbeContext, Option<&DataDir>) -> Vec<Planned>,
+    pub run: fn(&ProbeContext, Option<&DataDir>, &Sink),
+}
+
+/// A data dir as probes see it: its facts plus the private scratch dir created in it.
+#[derive(Clone, Debug)]
+pub struct DataDir {
+    pub facts: DataDirFacts,
+    /// The private scratch dir inside the data dir, or why it could not be created.
+    pub scratch: Result<PathBuf, ScratchError>,
+}
+
+impl DataDir {
+    /// The target string observations use for this dir.
+    pub fn target(&self) -> String {
+        self.facts.path.display().to_string()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ScratchError {
+    pub errno: Option<String>,
+    pub message: String,
+}
+
+/// A unix socket path a backend creates, for the path-length check.
+#[derive(Clone, Debug)]
+pub struct SocketSpec {
+    pub backend: String,
+    /// `data_dir` (relative to the data dir) or `tmp` (relative to the temp dir).
+    pub base: String,
+    /// The socket's name, relative to base (worst case, e.g. `tmpXXXXXXXX_<36 chars>.sock`).
+    pub name: String,
+}
+
+/// What the backend catalogue asks probes to look at.
+#[derive(Clone, Debug, Default)]
+pub struct CatalogueInputs {
+    /// Default TCP ports, with the backends that use each.
+    pub ports: Vec<(u16, Vec<String>)>,
+    /// Lock files relative to a data dir, with the backends that use each.
+    pub lock_files: Vec<(String, Vec<String>)>,
+    pub sockets: Vec<SocketSpec>,
+    /// Python packages whose installed versions matter.
+    pub python_packages: Vec<String>,
+}
+
+/// Everything a probe may read. Shared, read-only.
+pub struct ProbeContext {
+    pub host: HostFacts,
+    pub host_root: crate::host::HostRoot,
+    pub data_dirs: Vec<DataDir>,
+    pub catalogue: CatalogueInputs,
+    /// The system temp dir's scratch dir (for unix sockets and workers).
+    pub tmp_scratch: Result<PathBuf, ScratchError>,
+    /// This binary, re-executed for probes that must run in a child process.
+    pub exe: Option<PathBuf>,
+    /// Deadline of the whole run.
+    pub deadline: Instant,
+    /// Number of loopback connects to time (default 20).
+    pub connect_attempts: u32,
+    pub env: fn(&str) -> Option<String>,
+}
+
+impl ProbeContext {
+    /// Time left before the run's deadline (zero when passed).
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}
+
+/// Where a probe sends its observations. Cheap to clone; sending after the engine stopped
+/// listening (the probe was abandoned) is harmless.
+#[derive(Clone)]
+pub struct Sink {
+    tx: Sender<engine::Msg>,
+    job: usize,
+}
+
+impl Sink {
+    pub fn new(tx: Sender<engine::Msg>, job: usize) -> Self {
+        Sink { tx, job }
+    }
+    pub fn emit(&self, obs: Observation) {
+        let _ = self.tx.send(engine::Msg::Observed(self.job, Box::new(obs)));
+    }
+}
+
+/// Every probe, in display order. Adding a probe means adding it here and nowhere else.
+pub fn registry() -> Vec<&'static ProbeDef> {
+    vec![
+        &host_facts::PROBE,
+        &fileops::PROBE,
+        &mmap::PROBE,
+        &locks::PROBE,
+        &lockfiles::PROBE,
+        &unix_socket::PROBE,
+        &ports::PROBE,
+        &loopback::PROBE,
+        &proxy::PROBE,
+        &limits::PROBE,
+        &docker::PROBE,
+        &python::PROBE,
+    ]
+}

@@ -1,0 +1,156 @@
+//! Child processes for probes whose failure is a signal (SIGBUS from a mapped file) or that
+//! need a second process (a lock held by someone else). The binary re-executes itself with
+//! the hidden `__worker NAME ARGS…` subcommand; the child talks over stdout lines, the parent
+//! reads them with deadlines and kills the child when time is up.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// The workers this binary can run as a child, by name.
+pub fn dispatch(name: &str, args: &[OsString]) -> i32 {
+    match name {
+        "mmap" => super::mmap::worker_main(args),
+        "lock-hold" => super::locks::worker_main(args),
+        _ => {
+            eprintln!("wsl-vecprobe: unknown worker `{name}`");
+            2
+        }
+    }
+}
+
+/// How a worker ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerExit {
+    Code(i32),
+    /// Killed by a signal, by name (`SIGBUS`).
+    Signal(String),
+    /// Did not end before the deadline; it was killed.
+    TimedOut,
+}
+
+pub struct WorkerProcess {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    pid: u32,
+}
+
+impl WorkerProcess {
+    /// Start `exe __worker name args…` with piped stdin/stdout.
+    pub fn spawn(exe: &Path, name: &str, args: &[OsString]) -> std::io::Result<Self> {
+        let mut child = Command::new(exe)
+            .arg("__worker")
+            .arg(name)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let pid = child.id();
+        super::scratch::register_child(pid);
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stdin = child.stdin.take();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                match line {
+                    Ok(l) => {
+                        if tx.send(l).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        Ok(WorkerProcess { child, stdin, lines: rx, pid })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The next stdout line, or None at EOF or when `until` passes.
+    pub fn read_line(&mut self, until: Instant) -> Option<String> {
+        let left = until.saturating_duration_since(Instant::now());
+        match self.lines.recv_timeout(left.max(Duration::from_millis(1))) {
+            Ok(l) => Some(l),
+            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => None,
+        }
+    }
+
+    /// All remaining stdout lines until EOF or `until`.
+    pub fn read_all(&mut self, until: Instant) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(l) = self.read_line(until) {
+            out.push(l);
+        }
+        out
+    }
+
+    pub fn send_line(&mut self, line: &str) -> std::io::Result<()> {
+        match self.stdin.as_mut() {
+            Some(s) => {
+                writeln!(s, "{line}")?;
+                s.flush()
+            }
+            None => Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin closed")),
+        }
+    }
+
+    pub fn close_stdin(&mut self) {
+        self.stdin.take();
+    }
+
+    /// Wait for the child until `until`; kill it if it is still running then.
+    pub fn wait(&mut self, until: Instant) -> WorkerExit {
+        self.close_stdin();
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => {
+                    super::scratch::unregister_child(self.pid);
+                    return exit_of(status);
+                }
+                Ok(None) => {}
+                Err(_) => break,
+            }
+            if Instant::now() >= until {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        super::scratch::unregister_child(self.pid);
+        WorkerExit::TimedOut
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        super::scratch::unregister_child(self.pid);
+    }
+}
+
+#[cfg(unix)]
+fn exit_of(status: std::process::ExitStatus) -> WorkerExit {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(sig) = status.signal() {
+        let name = nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or(format!("signal {sig}"));
+        return WorkerExit::Signal(name);
+    }
+    WorkerExit::Code(status.code().unwrap_or(-1))
+}
+
+#[cfg(not(unix))]
+fn exit_of(status: std::process::ExitStatus) -> WorkerExit {
+    WorkerExit::Code(status.code().unwrap_or(-1))
+}

@@ -1,0 +1,1 @@
+//! Reports: the JSON model and its renderers (table, JSON, Markdown).
