@@ -4,8 +4,11 @@
 //! turn observations into verdicts; `report` renders them. A renderer never probes and a
 //! probe never decides a verdict.
 
+pub mod app;
 pub mod catalogue;
+pub mod cli;
 pub mod errno;
+pub mod error;
 pub mod host;
 pub mod observation;
 pub mod platform;

@@ -56,7 +56,12 @@ pub struct Observation {
 }
 
 impl Observation {
-    pub fn new(id: impl Into<String>, target: impl Into<String>, status: Status, message: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        target: impl Into<String>,
+        status: Status,
+        message: impl Into<String>,
+    ) -> Self {
         Observation {
             id: id.into(),
             target: target.into(),
@@ -67,23 +72,48 @@ impl Observation {
             values: Map::new(),
         }
     }
-    pub fn pass(id: impl Into<String>, target: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn pass(
+        id: impl Into<String>,
+        target: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(id, target, Status::Pass, message)
     }
-    pub fn fail(id: impl Into<String>, target: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn fail(
+        id: impl Into<String>,
+        target: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(id, target, Status::Fail, message)
     }
-    pub fn skipped(id: impl Into<String>, target: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn skipped(
+        id: impl Into<String>,
+        target: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(id, target, Status::Skipped, message)
     }
-    pub fn error(id: impl Into<String>, target: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(
+        id: impl Into<String>,
+        target: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(id, target, Status::Error, message)
     }
-    pub fn timeout(id: impl Into<String>, target: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn timeout(
+        id: impl Into<String>,
+        target: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(id, target, Status::Timeout, message)
     }
     /// A failed call: status `fail`, errno name taken from the io::Error.
-    pub fn from_io_error(id: impl Into<String>, target: impl Into<String>, what: &str, err: &std::io::Error) -> Self {
+    pub fn from_io_error(
+        id: impl Into<String>,
+        target: impl Into<String>,
+        what: &str,
+        err: &std::io::Error,
+    ) -> Self {
         let name = crate::errno::io_error_name(err);
         let mut o = Self::fail(id, target, format!("{what}: {name} ({err})"));
         o.errno = Some(name);

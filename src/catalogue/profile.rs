@@ -158,6 +158,10 @@ pub struct Requirement {
     /// When the observation fails, only these errnos count as violations (others: unobserved).
     #[serde(default)]
     pub errnos: Vec<String>,
+    /// Violated whenever it applies (its `versions`/`os`/`arch` filters matched) and the
+    /// observation was made: for facts such as "this installed version has bug X".
+    #[serde(default)]
+    pub violated_when_applicable: bool,
     pub explain: String,
     pub remediation: String,
     pub source: String,

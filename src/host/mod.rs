@@ -28,7 +28,10 @@ pub struct Sourced<T> {
 
 impl<T> Sourced<T> {
     pub fn new(value: T, source: impl Into<String>) -> Self {
-        Sourced { value, source: source.into() }
+        Sourced {
+            value,
+            source: source.into(),
+        }
     }
 }
 
@@ -134,6 +137,43 @@ pub fn absolute(path: &Path) -> PathBuf {
     if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir().map(|c| c.join(path)).unwrap_or_else(|_| path.to_path_buf())
+        std::env::current_dir()
+            .map(|c| c.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
     }
+}
+
+/// Facts for every data dir the user named (mount table read once).
+/// TEMPORARY: filled in when the host-detection branch lands.
+pub fn collect_data_dirs(root: &HostRoot, given: &[PathBuf]) -> Vec<DataDirFacts> {
+    given
+        .iter()
+        .map(|g| {
+            let path = absolute(g);
+            let meta = if root.is_recorded() {
+                None
+            } else {
+                std::fs::metadata(&path).ok()
+            };
+            DataDirFacts {
+                given: g.display().to_string(),
+                exists: meta.is_some(),
+                is_dir: meta.as_ref().is_some_and(|m| m.is_dir()),
+                writable: None,
+                filesystem: FsFacts {
+                    fs_type: "unknown".into(),
+                    class: FsClass::Unknown,
+                    source: None,
+                    mount_point: None,
+                    options: None,
+                    read_only: None,
+                    free_bytes: None,
+                    total_bytes: None,
+                    statfs_magic: None,
+                    source_of_facts: "none".into(),
+                },
+                path,
+            }
+        })
+        .collect()
 }

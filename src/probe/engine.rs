@@ -67,11 +67,13 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
         let done = tx.clone();
         let probe = job.probe;
         let dir_index = job.dir_index;
-        let spawned = std::thread::Builder::new().name(format!("probe-{}", probe.name)).spawn(move || {
-            let dir = dir_index.map(|i| &ctx.data_dirs[i]);
-            (probe.run)(&ctx, dir, &sink);
-            let _ = done.send(Msg::Done(index));
-        });
+        let spawned = std::thread::Builder::new()
+            .name(format!("probe-{}", probe.name))
+            .spawn(move || {
+                let dir = dir_index.map(|i| &ctx.data_dirs[i]);
+                (probe.run)(&ctx, dir, &sink);
+                let _ = done.send(Msg::Done(index));
+            });
         if spawned.is_err() {
             let _ = tx.send(Msg::Done(index));
         }
@@ -85,9 +87,16 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
                 job.state = JobState::TimedOut;
             }
         }
-        let next = jobs.iter().filter(|j| j.state == JobState::Running).map(|j| j.deadline).min();
+        let next = jobs
+            .iter()
+            .filter(|j| j.state == JobState::Running)
+            .map(|j| j.deadline)
+            .min();
         let Some(next) = next else { break };
-        match rx.recv_timeout(next.saturating_duration_since(now).max(Duration::from_millis(1))) {
+        match rx.recv_timeout(
+            next.saturating_duration_since(now)
+                .max(Duration::from_millis(1)),
+        ) {
             Ok(Msg::Observed(i, obs)) => {
                 if jobs[i].state == JobState::Running {
                     jobs[i].observed.push(*obs);
@@ -105,10 +114,21 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
 
     let mut out = Vec::new();
     for job in jobs {
-        let seen: HashSet<(String, String)> = job.observed.iter().map(|o| (o.id.clone(), o.target.clone())).collect();
-        let missing: Vec<&Planned> =
-            job.planned.iter().filter(|p| !seen.contains(&(p.id.clone(), p.target.clone()))).collect();
-        let waited_ms = job.deadline.saturating_duration_since(job.started).as_secs_f64() * 1000.0;
+        let seen: HashSet<(String, String)> = job
+            .observed
+            .iter()
+            .map(|o| (o.id.clone(), o.target.clone()))
+            .collect();
+        let missing: Vec<&Planned> = job
+            .planned
+            .iter()
+            .filter(|p| !seen.contains(&(p.id.clone(), p.target.clone())))
+            .collect();
+        let waited_ms = job
+            .deadline
+            .saturating_duration_since(job.started)
+            .as_secs_f64()
+            * 1000.0;
         out.extend(job.observed);
         for p in missing {
             let obs = match job.state {
@@ -116,13 +136,19 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
                     p.id.clone(),
                     p.target.clone(),
                     Status::Timeout,
-                    format!("probe `{}` on {} did not finish within its deadline; abandoned", job.probe.name, job.target),
+                    format!(
+                        "probe `{}` on {} did not finish within its deadline; abandoned",
+                        job.probe.name, job.target
+                    ),
                 )
                 .with_elapsed_ms(waited_ms),
                 JobState::Finished => Observation::error(
                     p.id.clone(),
                     p.target.clone(),
-                    format!("probe `{}` finished without reporting this observation", job.probe.name),
+                    format!(
+                        "probe `{}` finished without reporting this observation",
+                        job.probe.name
+                    ),
                 ),
             };
             out.push(obs);
@@ -142,7 +168,10 @@ mod tests {
             host_root: crate::host::HostRoot::live(),
             data_dirs: vec![],
             catalogue: CatalogueInputs::default(),
-            tmp_scratch: Err(crate::probe::ScratchError { errno: None, message: "test".into() }),
+            tmp_scratch: Err(crate::probe::ScratchError {
+                errno: None,
+                message: "test".into(),
+            }),
             exe: None,
             deadline: Instant::now() + deadline,
             connect_attempts: 1,
@@ -181,7 +210,11 @@ mod tests {
     fn a_hanging_probe_is_abandoned_at_its_deadline_and_reported_timeout() {
         let start = Instant::now();
         let obs = run(ctx(Duration::from_secs(10)), &[&HANGS]);
-        assert!(start.elapsed() < Duration::from_secs(2), "engine waited {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "engine waited {:?}",
+            start.elapsed()
+        );
         assert_eq!(obs.len(), 2);
         assert_eq!(obs[0].status, Status::Pass);
         assert_eq!(obs[1].id, "t.b");
@@ -192,7 +225,11 @@ mod tests {
     fn the_run_deadline_caps_every_probe_deadline() {
         let start = Instant::now();
         let obs = run(ctx(Duration::from_millis(50)), &[&HANGS]);
-        assert!(start.elapsed() < Duration::from_millis(140), "engine waited {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_millis(140),
+            "engine waited {:?}",
+            start.elapsed()
+        );
         assert_eq!(obs[1].status, Status::Timeout);
     }
 

@@ -76,7 +76,10 @@ pub struct Planned {
 
 impl Planned {
     pub fn new(id: impl Into<String>, target: impl Into<String>) -> Self {
-        Planned { id: id.into(), target: target.into() }
+        Planned {
+            id: id.into(),
+            target: target.into(),
+        }
     }
 }
 

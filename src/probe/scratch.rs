@@ -19,7 +19,9 @@ pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
     match tempfile::Builder::new().prefix(PREFIX).tempdir_in(dir) {
         Ok(t) => {
             let path = t.keep();
-            DIRS.lock().unwrap_or_else(|e| e.into_inner()).push(path.clone());
+            DIRS.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(path.clone());
             Ok(path)
         }
         Err(e) => Err(ScratchError {
@@ -34,13 +36,17 @@ pub fn register_child(pid: u32) {
 }
 
 pub fn unregister_child(pid: u32) {
-    CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| *p != pid);
+    CHILDREN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|p| *p != pid);
 }
 
 /// Kill every registered child and remove every registered scratch dir. Each removal runs
 /// on its own thread with a deadline, so a dead mount cannot hang the exit.
 pub fn cleanup_all() {
-    let children: Vec<u32> = std::mem::take(&mut *CHILDREN.lock().unwrap_or_else(|e| e.into_inner()));
+    let children: Vec<u32> =
+        std::mem::take(&mut *CHILDREN.lock().unwrap_or_else(|e| e.into_inner()));
     for pid in children {
         kill_child(pid);
     }
@@ -49,10 +55,12 @@ pub fn cleanup_all() {
     let count = dirs.len();
     for dir in dirs {
         let tx = tx.clone();
-        let _ = std::thread::Builder::new().name("scratch-cleanup".into()).spawn(move || {
-            let _ = std::fs::remove_dir_all(&dir);
-            let _ = tx.send(());
-        });
+        let _ = std::thread::Builder::new()
+            .name("scratch-cleanup".into())
+            .spawn(move || {
+                let _ = std::fs::remove_dir_all(&dir);
+                let _ = tx.send(());
+            });
     }
     let deadline = std::time::Instant::now() + Duration::from_millis(1500);
     for _ in 0..count {
@@ -65,7 +73,10 @@ pub fn cleanup_all() {
 
 #[cfg(unix)]
 fn kill_child(pid: u32) {
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
 }
 
 #[cfg(not(unix))]

@@ -67,7 +67,12 @@ impl WorkerProcess {
                 }
             }
         });
-        Ok(WorkerProcess { child, stdin, lines: rx, pid })
+        Ok(WorkerProcess {
+            child,
+            stdin,
+            lines: rx,
+            pid,
+        })
     }
 
     pub fn pid(&self) -> u32 {
@@ -98,7 +103,10 @@ impl WorkerProcess {
                 writeln!(s, "{line}")?;
                 s.flush()
             }
-            None => Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin closed")),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "stdin closed",
+            )),
         }
     }
 
@@ -144,7 +152,9 @@ impl Drop for WorkerProcess {
 fn exit_of(status: std::process::ExitStatus) -> WorkerExit {
     use std::os::unix::process::ExitStatusExt;
     if let Some(sig) = status.signal() {
-        let name = nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or(format!("signal {sig}"));
+        let name = nix::sys::signal::Signal::try_from(sig)
+            .map(|s| s.as_str().to_string())
+            .unwrap_or(format!("signal {sig}"));
         return WorkerExit::Signal(name);
     }
     WorkerExit::Code(status.code().unwrap_or(-1))

@@ -1,0 +1,108 @@
+//! Input validation before anything runs: data dirs, `--host-root`, `--require` ids.
+//! Every refusal is an `InputError` (exit 2) with a message that names the input.
+
+use crate::error::{InputError, input};
+use crate::host::HostRoot;
+use std::path::{Path, PathBuf};
+
+/// The data dirs to judge: as given, or the current directory. On a live run each must exist,
+/// be a directory and be writable by this user (a read-only *filesystem* is not refused: that
+/// is a finding the probes report).
+pub fn data_dirs(given: &[PathBuf], recorded: bool) -> Result<Vec<PathBuf>, InputError> {
+    let dirs: Vec<PathBuf> = if given.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        given.to_vec()
+    };
+    for d in &dirs {
+        if d.as_os_str().is_empty() {
+            return Err(input("--data-dir is empty; give a directory path"));
+        }
+        if recorded {
+            continue;
+        }
+        let shown = d.display();
+        let meta = std::fs::metadata(d).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => input(format!("data dir `{shown}` does not exist")),
+            _ => input(format!("cannot read data dir `{shown}`: {e}")),
+        })?;
+        if !meta.is_dir() {
+            return Err(input(format!("data dir `{shown}` is not a directory")));
+        }
+        if let Some(reason) = not_writable(d) {
+            return Err(input(format!(
+                "data dir `{shown}` is not writable by this user ({reason}); probes need to create a temporary area in it"
+            )));
+        }
+    }
+    Ok(dirs)
+}
+
+#[cfg(unix)]
+fn not_writable(dir: &Path) -> Option<String> {
+    use nix::unistd::{AccessFlags, access};
+    match access(dir, AccessFlags::W_OK | AccessFlags::X_OK) {
+        Ok(()) => None,
+        // A read-only filesystem is what the probes are for: let them observe EROFS.
+        Err(nix::errno::Errno::EROFS) => None,
+        Err(e) => Some(format!("{e:?}")),
+    }
+}
+
+#[cfg(not(unix))]
+fn not_writable(dir: &Path) -> Option<String> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.permissions().readonly() => Some("read-only attribute".into()),
+        _ => None,
+    }
+}
+
+/// The files a recorded host must have for detection to mean anything.
+const KERNEL_FILES: [&str; 2] = ["proc/sys/kernel/osrelease", "proc/version"];
+const MOUNT_FILES: [&str; 2] = ["proc/self/mountinfo", "proc/mounts"];
+
+/// `--host-root DIR`: must be a directory holding at least a kernel identity and a mount table.
+pub fn host_root(dir: Option<&Path>) -> Result<HostRoot, InputError> {
+    let Some(dir) = dir else {
+        return Ok(HostRoot::live());
+    };
+    let shown = dir.display();
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(input(format!("--host-root `{shown}` is not a directory"))),
+        Err(e) => return Err(input(format!("--host-root `{shown}`: {e}"))),
+    }
+    let root = HostRoot::recorded(dir);
+    let mut missing = Vec::new();
+    if !KERNEL_FILES.iter().any(|f| root.exists(f)) {
+        missing.push(KERNEL_FILES.join(" or "));
+    }
+    if !MOUNT_FILES.iter().any(|f| root.exists(f)) {
+        missing.push(MOUNT_FILES.join(" or "));
+    }
+    if !missing.is_empty() {
+        let what = if root.list("").is_empty() {
+            "is empty"
+        } else {
+            "is incomplete"
+        };
+        return Err(input(format!(
+            "--host-root `{shown}` {what}: it needs {} (a recorded host tree, as under /)",
+            missing.join(" and ")
+        )));
+    }
+    Ok(root)
+}
+
+/// Every `--require` id must name a backend in the catalogue.
+pub fn required_ids(require: &[String], known: &[String]) -> Result<(), InputError> {
+    for id in require {
+        if !known.iter().any(|k| k == id) {
+            return Err(input(format!(
+                "unknown backend id `{id}` in --require; known ids: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,322 @@
+//! The rules: turn observations into one verdict per backend (per data dir for embedded and
+//! server backends, once for cloud ones). Every verdict carries the reasons it rests on, each
+//! naming the observation (probe id, target, status, errno) and the source of the requirement.
+
+use super::expect::{self, ExpectOutcome};
+use super::profile::{BackendKind, Effect, Profile, ReqScope, Requirement};
+use super::requirements::applicable_requirements;
+use crate::host::HostFacts;
+use crate::observation::{Observation, Status};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Viable,
+    Degraded,
+    Unknown,
+    Blocked,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Viable => "viable",
+            Verdict::Degraded => "degraded",
+            Verdict::Blocked => "blocked",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Satisfied,
+    Violated,
+    Unobserved,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Reason {
+    pub requirement: String,
+    /// The observation id this reason rests on.
+    pub probe: String,
+    pub target: String,
+    pub status: Status,
+    pub errno: Option<String>,
+    pub outcome: Outcome,
+    pub effect: Effect,
+    /// What was observed (the observation's message, or the predicate that failed).
+    pub observed: String,
+    pub explain: String,
+    pub remediation: String,
+    pub source: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct JudgedVersion {
+    pub package: String,
+    pub version: Option<String>,
+    /// True when read from the installed package, false when the profile's current version was assumed.
+    pub installed: bool,
+    pub note: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct BackendVerdict {
+    pub id: String,
+    pub name: String,
+    pub kind: BackendKind,
+    /// The data dir judged (None for cloud backends).
+    pub data_dir: Option<String>,
+    pub verdict: Verdict,
+    /// The decisive evidence in a few words (`lock.flock in /mnt/c/proj: ENOLCK`).
+    pub evidence: String,
+    /// What to change, from the decisive reasons (empty when viable).
+    pub remediation: Vec<String>,
+    pub version: Option<JudgedVersion>,
+    pub reasons: Vec<Reason>,
+}
+
+/// Judge every profile against the observations.
+pub fn evaluate(
+    profiles: &[Profile],
+    observations: &[Observation],
+    host: &HostFacts,
+    data_dirs: &[String],
+) -> Vec<BackendVerdict> {
+    let mut out = Vec::new();
+    for profile in profiles {
+        let version = judged_version(profile, observations);
+        let reqs = applicable_requirements(
+            profile,
+            version.as_ref().and_then(|v| v.version.as_deref()),
+            host,
+        );
+        match profile.kind {
+            BackendKind::Cloud => out.push(judge(
+                profile,
+                &reqs,
+                observations,
+                None,
+                data_dirs,
+                version.clone(),
+            )),
+            _ => {
+                for dir in data_dirs {
+                    out.push(judge(
+                        profile,
+                        &reqs,
+                        observations,
+                        Some(dir),
+                        data_dirs,
+                        version.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn judge(
+    profile: &Profile,
+    reqs: &[Requirement],
+    observations: &[Observation],
+    dir: Option<&String>,
+    data_dirs: &[String],
+    version: Option<JudgedVersion>,
+) -> BackendVerdict {
+    let mut reasons = Vec::new();
+    for req in reqs {
+        if req.scope == ReqScope::DataDir && dir.is_none() {
+            continue;
+        }
+        reasons.push(reason_for(
+            req,
+            find_observation(req, observations, dir, data_dirs),
+            dir,
+        ));
+    }
+    let verdict = verdict_of(&reasons);
+    let decisive: Vec<&Reason> = reasons.iter().filter(|r| is_decisive(r, verdict)).collect();
+    let evidence = match decisive.first() {
+        Some(r) => short_evidence(r),
+        None => format!("{} requirements observed satisfied", reasons.len()),
+    };
+    let mut remediation: Vec<String> = Vec::new();
+    for r in &decisive {
+        if !remediation.contains(&r.remediation) {
+            remediation.push(r.remediation.clone());
+        }
+    }
+    BackendVerdict {
+        id: profile.id.clone(),
+        name: profile.name.clone(),
+        kind: profile.kind,
+        data_dir: dir.cloned(),
+        verdict,
+        evidence,
+        remediation,
+        version,
+        reasons,
+    }
+}
+
+/// blocked > unknown > degraded > viable, per the documented meaning of each word.
+pub fn verdict_of(reasons: &[Reason]) -> Verdict {
+    let any = |outcome: Outcome, effect: Effect| {
+        reasons
+            .iter()
+            .any(|r| r.outcome == outcome && r.effect == effect)
+    };
+    if any(Outcome::Violated, Effect::Block) {
+        Verdict::Blocked
+    } else if any(Outcome::Unobserved, Effect::Block) {
+        Verdict::Unknown
+    } else if any(Outcome::Violated, Effect::Degrade) {
+        Verdict::Degraded
+    } else {
+        Verdict::Viable
+    }
+}
+
+fn is_decisive(r: &Reason, verdict: Verdict) -> bool {
+    match verdict {
+        Verdict::Blocked => r.outcome == Outcome::Violated && r.effect == Effect::Block,
+        Verdict::Unknown => r.outcome == Outcome::Unobserved && r.effect == Effect::Block,
+        Verdict::Degraded => r.outcome == Outcome::Violated && r.effect == Effect::Degrade,
+        Verdict::Viable => false,
+    }
+}
+
+/// `lock.flock in /mnt/c/proj: ENOLCK` — the evidence column.
+pub fn short_evidence(r: &Reason) -> String {
+    let what = match (&r.errno, r.outcome) {
+        (Some(e), _) => e.clone(),
+        (None, Outcome::Unobserved) => r.status.as_str().to_string(),
+        (None, _) => r.observed.clone(),
+    };
+    if r.target == "host" || r.target.is_empty() {
+        format!("{}: {}", r.probe, what)
+    } else {
+        format!("{} in {}: {}", r.probe, r.target, what)
+    }
+}
+
+fn find_observation<'a>(
+    req: &Requirement,
+    observations: &'a [Observation],
+    dir: Option<&String>,
+    data_dirs: &[String],
+) -> Option<&'a Observation> {
+    let same_id = observations.iter().filter(|o| o.id == req.probe);
+    match (req.scope, dir) {
+        (ReqScope::DataDir, Some(d)) => same_id.into_iter().find(|o| &o.target == d),
+        _ => {
+            let mut candidates: Vec<&Observation> = same_id.collect();
+            // A host-scope requirement on an id that also exists per data dir (uds.path_length)
+            // reads the observation whose target is not a data dir.
+            if candidates.len() > 1 {
+                candidates.retain(|o| !data_dirs.contains(&o.target));
+            }
+            candidates.into_iter().next()
+        }
+    }
+}
+
+fn reason_for(req: &Requirement, obs: Option<&Observation>, dir: Option<&String>) -> Reason {
+    let mut reason = Reason {
+        requirement: req.id.clone(),
+        probe: req.probe.clone(),
+        target: dir.cloned().unwrap_or_else(|| "host".into()),
+        status: Status::Skipped,
+        errno: None,
+        outcome: Outcome::Unobserved,
+        effect: req.effect,
+        observed: format!("no observation `{}` was made", req.probe),
+        explain: req.explain.clone(),
+        remediation: req.remediation.clone(),
+        source: req.source.clone(),
+    };
+    let Some(obs) = obs else { return reason };
+    reason.target = obs.target.clone();
+    reason.status = obs.status;
+    reason.errno = obs.errno.clone();
+    reason.observed = obs.message.clone();
+    reason.outcome = match obs.status {
+        Status::Pass => Outcome::Satisfied,
+        Status::Fail => {
+            let counts =
+                req.errnos.is_empty() || obs.errno.as_ref().is_some_and(|e| req.errnos.contains(e));
+            if counts {
+                Outcome::Violated
+            } else {
+                Outcome::Unobserved
+            }
+        }
+        Status::Timeout | Status::Skipped | Status::Error => Outcome::Unobserved,
+    };
+    if req.violated_when_applicable && reason.outcome == Outcome::Satisfied {
+        reason.outcome = Outcome::Violated;
+    }
+    if let Some(ex) = &req.expect {
+        // A predicate is judged on whatever values were observed (also on a failed observation,
+        // whose values may still say what was seen); an unobserved one stays unobserved.
+        if !obs.status.is_unobserved() || obs.value(&ex.field).is_some() {
+            match expect::evaluate(ex, obs) {
+                ExpectOutcome::Holds => {}
+                ExpectOutcome::Fails(why) => {
+                    reason.outcome = Outcome::Violated;
+                    reason.observed = why;
+                }
+                ExpectOutcome::Missing(why) => {
+                    if reason.outcome == Outcome::Satisfied {
+                        reason.outcome = Outcome::Unobserved;
+                        reason.observed = why;
+                    }
+                }
+            }
+        }
+    }
+    reason
+}
+
+fn judged_version(profile: &Profile, observations: &[Observation]) -> Option<JudgedVersion> {
+    let package = profile.package.as_ref()?;
+    let packages = observations
+        .iter()
+        .find(|o| o.id == "python.packages" && o.status == Status::Pass);
+    let installed = packages
+        .and_then(|o| o.values.get("packages"))
+        .and_then(|p| p.as_object())
+        .and_then(|m| {
+            m.iter()
+                .find(|(k, _)| normalize(k) == normalize(package))
+                .map(|(_, v)| v.clone())
+        })
+        .and_then(|v| v.as_str().map(str::to_string));
+    Some(match installed {
+        Some(v) => JudgedVersion {
+            package: package.clone(),
+            note: format!("{package} {v} is installed"),
+            version: Some(v),
+            installed: true,
+        },
+        None => JudgedVersion {
+            package: package.clone(),
+            version: profile.assumed_version.clone(),
+            installed: false,
+            note: match &profile.assumed_version {
+                Some(v) => format!("{package} is not installed; judged as the current release {v}"),
+                None => format!("{package} is not installed"),
+            },
+        },
+    })
+}
+
+/// PEP 503 name normalisation.
+pub fn normalize(name: &str) -> String {
+    name.to_ascii_lowercase().replace(['_', '.'], "-")
+}

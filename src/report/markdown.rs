@@ -1,0 +1,88 @@
+//! `--format markdown`: for pasting into an issue tracker — host summary, the verdict
+//! table, then the observations and host facts in collapsible `<details>` blocks.
+
+use super::Report;
+use super::table::human_bytes;
+
+/// Escape a value for a Markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+pub fn render(report: &Report) -> String {
+    let mut md = String::new();
+    md.push_str(&format!(
+        "## wsl-vecprobe {} report\n\n",
+        report.tool.version
+    ));
+    md.push_str(&format!("**Host:** {}\n\n", cell(&report.host.one_line())));
+    if !report.data_dirs.is_empty() {
+        md.push_str(
+            "| Data dir | Filesystem | Class | Free | Read-only |\n|---|---|---|---|---|\n",
+        );
+        for d in &report.data_dirs {
+            let fs = &d.filesystem;
+            md.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} |\n",
+                cell(&d.path.display().to_string()),
+                cell(&fs.fs_type),
+                fs.class.as_str(),
+                fs.free_bytes.map(human_bytes).unwrap_or_else(|| "?".into()),
+                fs.read_only
+                    .map(|r| if r { "yes" } else { "no" })
+                    .unwrap_or("?")
+            ));
+        }
+        md.push('\n');
+    }
+    md.push_str(
+        "| Backend | Data dir | Verdict | Evidence | Remediation |\n|---|---|---|---|---|\n",
+    );
+    for b in &report.backends {
+        md.push_str(&format!(
+            "| {} | {} | **{}** | {} | {} |\n",
+            cell(&b.id),
+            b.data_dir
+                .as_deref()
+                .map(|d| format!("`{}`", cell(d)))
+                .unwrap_or_else(|| "—".into()),
+            b.verdict.as_str(),
+            cell(&b.evidence),
+            cell(&if b.remediation.is_empty() {
+                "—".to_string()
+            } else {
+                b.remediation.join("; ")
+            })
+        ));
+    }
+    let s = &report.summary;
+    md.push_str(&format!(
+        "\n{} viable, {} degraded, {} blocked, {} unknown · {} observations in {:.0} ms\n\n",
+        s.viable,
+        s.degraded,
+        s.blocked,
+        s.unknown,
+        report.probes.len(),
+        report.run.elapsed_ms
+    ));
+    md.push_str("<details><summary>Observations</summary>\n\n| Kind | Observation | Target | Status | Errno | ms | Message |\n|---|---|---|---|---|---|---|\n");
+    for r in &report.probes {
+        let o = &r.observation;
+        md.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} | {:.1} | {} |\n",
+            r.kind,
+            cell(&o.id),
+            cell(&o.target),
+            o.status.as_str(),
+            o.errno.as_deref().unwrap_or(""),
+            o.elapsed_ms,
+            cell(&o.message)
+        ));
+    }
+    md.push_str("\n</details>\n\n<details><summary>Host facts</summary>\n\n```json\n");
+    md.push_str(&serde_json::to_string_pretty(&report.host).unwrap_or_default());
+    md.push_str("\n```\n\n</details>\n");
+    md
+}
