@@ -44,7 +44,7 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
     validate::required_ids(&args.require, &known)?;
     let root = validate::host_root(args.common.host_root.as_deref())?;
     let data_dirs = validate::data_dirs(&args.common.data_dirs, root.is_recorded())?;
-    let replay = args.replay.as_ref().map(|p| read_replay(p)).transpose()?;
+    let replay = args.replay.as_deref().map(read_replay).transpose()?;
     scratch::install_interrupt_handler();
     let outcome = run_check(CheckOptions {
         root,
@@ -99,7 +99,7 @@ fn collect_host(root: &HostRoot, env: fn(&str) -> Option<String>) -> host::HostF
     })
 }
 
-fn read_replay(path: &PathBuf) -> Result<Replay, InputError> {
+fn read_replay(path: &std::path::Path) -> Result<Replay, InputError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| input(format!("cannot read --replay `{}`: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| {

@@ -25,3 +25,5 @@ pub fn load_catalogue(extra: &[PathBuf]) -> Result<Vec<profile::Profile>, InputE
     }
     Ok(all)
 }
+#[cfg(test)]
+mod rules_tests;

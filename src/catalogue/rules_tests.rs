@@ -1,0 +1,178 @@
+//! Unit tests of the verdict logic over an inline profile and synthetic observations.
+
+use super::profile::Profile;
+use super::rules::{Outcome, Verdict, evaluate};
+use crate::host::HostFacts;
+use crate::observation::Observation;
+
+const PROFILE: &str = r#"
+id = "toy"
+name = "Toy DB"
+kind = "embedded"
+summary = "test"
+docs = "https://example.org"
+package = "toy"
+assumed_version = "3.1"
+
+[[ports]]
+port = 7777
+role = "gRPC"
+source = "https://example.org/ports"
+
+[[lock_files]]
+path = "LOCK"
+mechanism = "flock"
+versions = ">=3"
+source = "https://example.org/lock"
+
+[[requirement]]
+id = "flock"
+probe = "lock.flock"
+scope = "data_dir"
+effect = "block"
+explain = "takes flock"
+remediation = "move the data dir"
+source = "https://example.org/flock"
+
+[[requirement]]
+id = "not-tmpfs"
+probe = "fs.mount"
+scope = "data_dir"
+effect = "degrade"
+expect = { field = "class", none_of = ["tmpfs"] }
+explain = "tmpfs loses data"
+remediation = "use a disk"
+source = "https://example.org/tmpfs"
+
+[[requirement]]
+id = "old-bug"
+probe = "python.packages"
+scope = "host"
+effect = "degrade"
+versions = "<2.4.12"
+violated_when_applicable = true
+explain = "old versions hide start failures"
+remediation = "upgrade"
+source = "https://example.org/bug"
+"#;
+
+fn profile() -> Profile {
+    toml::from_str(PROFILE).expect("test profile parses")
+}
+
+const DIR: &str = "/data";
+
+fn healthy() -> Vec<Observation> {
+    vec![
+        Observation::pass("port:7777", "loopback:7777", "free"),
+        Observation::pass("lockfile:LOCK", DIR, "absent"),
+        Observation::pass("lock.flock", DIR, "excludes"),
+        Observation::pass("fs.mount", DIR, "ext4").with("class", "local"),
+        Observation::pass("python.packages", "host", "read")
+            .with("packages", serde_json::json!({"toy": null})),
+    ]
+}
+
+fn judge(obs: &[Observation]) -> super::rules::BackendVerdict {
+    let v = evaluate(&[profile()], obs, &HostFacts::default(), &[DIR.to_string()]);
+    assert_eq!(v.len(), 1);
+    v.into_iter().next().unwrap_or_else(|| unreachable!())
+}
+
+fn replace(mut obs: Vec<Observation>, new: Observation) -> Vec<Observation> {
+    obs.retain(|o| !(o.id == new.id && o.target == new.target));
+    obs.push(new);
+    obs
+}
+
+#[test]
+fn all_requirements_satisfied_is_viable_with_reasons() {
+    let v = judge(&healthy());
+    assert_eq!(v.verdict, Verdict::Viable);
+    assert_eq!(
+        v.reasons.len(),
+        4,
+        "port, lock file, flock, tmpfs; the old-bug rule does not apply to 3.1"
+    );
+    assert!(v.reasons.iter().all(|r| r.outcome == Outcome::Satisfied));
+    let ver = v.version.expect("judged version");
+    assert!(!ver.installed);
+    assert_eq!(ver.version.as_deref(), Some("3.1"));
+}
+
+#[test]
+fn a_failed_blocking_observation_blocks_and_names_errno_and_remediation() {
+    let obs = replace(
+        healthy(),
+        Observation::fail("lock.flock", DIR, "flock failed").with_errno("ENOLCK"),
+    );
+    let v = judge(&obs);
+    assert_eq!(v.verdict, Verdict::Blocked);
+    assert_eq!(v.evidence, "lock.flock in /data: ENOLCK");
+    assert_eq!(v.remediation, vec!["move the data dir".to_string()]);
+}
+
+#[test]
+fn a_timed_out_blocking_observation_is_unknown_not_blocked() {
+    let obs = replace(
+        healthy(),
+        Observation::timeout("lock.flock", DIR, "abandoned"),
+    );
+    assert_eq!(judge(&obs).verdict, Verdict::Unknown);
+}
+
+#[test]
+fn a_violated_predicate_degrades() {
+    let obs = replace(
+        healthy(),
+        Observation::pass("fs.mount", DIR, "tmpfs").with("class", "tmpfs"),
+    );
+    let v = judge(&obs);
+    assert_eq!(v.verdict, Verdict::Degraded);
+    assert!(v.evidence.contains("class is tmpfs"), "{}", v.evidence);
+}
+
+#[test]
+fn blocked_wins_over_unknown_and_degraded() {
+    let mut obs = replace(
+        healthy(),
+        Observation::pass("fs.mount", DIR, "tmpfs").with("class", "tmpfs"),
+    );
+    obs = replace(obs, Observation::timeout("lock.flock", DIR, "abandoned"));
+    obs = replace(
+        obs,
+        Observation::fail("port:7777", "loopback:7777", "in use").with_errno("EADDRINUSE"),
+    );
+    assert_eq!(judge(&obs).verdict, Verdict::Blocked);
+}
+
+#[test]
+fn installed_version_selects_version_rules() {
+    let obs = replace(
+        healthy(),
+        Observation::pass("python.packages", "host", "read")
+            .with("packages", serde_json::json!({"toy": "2.4.10"})),
+    );
+    let v = judge(&obs);
+    assert_eq!(v.verdict, Verdict::Degraded, "the <2.4.12 rule applies");
+    assert!(
+        v.reasons
+            .iter()
+            .any(|r| r.requirement == "old-bug" && r.outcome == Outcome::Violated)
+    );
+    assert!(
+        !v.reasons.iter().any(|r| r.probe == "lockfile:LOCK"),
+        "LOCK is a >=3 rule"
+    );
+}
+
+#[test]
+fn a_missing_observation_is_unobserved_and_named() {
+    let obs: Vec<Observation> = healthy()
+        .into_iter()
+        .filter(|o| o.id != "lock.flock")
+        .collect();
+    let v = judge(&obs);
+    assert_eq!(v.verdict, Verdict::Unknown);
+    assert!(v.evidence.contains("lock.flock"));
+}
