@@ -1,7 +1,15 @@
-//! TODO(stub): probe `unix_socket`.
+//! Probe `unix_socket`: AF_UNIX stream sockets where backends put them — a real
+//! bind+listen+connect+accept round trip in the temp dir (`uds.tmp`) and in every data dir
+//! (`uds.data_dir`; WSL2 DrvFs and Docker Desktop bind mounts refuse it), and the check that
+//! the socket paths backends create there fit in `sun_path` (`uds.path_length`), with the
+//! limit confirmed by two binds at the boundary. One host-scope job covers every target.
 
-use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
-use std::time::Duration;
+use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink, SocketSpec};
+use crate::observation::Observation;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+mod path_length;
 
 pub static PROBE: ProbeDef = ProbeDef {
     name: "unix_socket",
@@ -12,8 +20,192 @@ pub static PROBE: ProbeDef = ProbeDef {
     run,
 };
 
-fn plan(_ctx: &ProbeContext, _dir: Option<&DataDir>) -> Vec<Planned> {
-    Vec::new()
+const TMP: &str = "uds.tmp";
+const DATA_DIR: &str = "uds.data_dir";
+const PATH_LENGTH: &str = "uds.path_length";
+
+/// Upper bound for each connect/accept/recv of a round trip.
+const STEP_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// Everything this job observes, in emission order.
+enum Check<'a> {
+    /// Round trip in the temp dir's scratch dir.
+    Tmp,
+    /// Round trip in a data dir's scratch dir.
+    DataDir(&'a DataDir),
+    /// Socket paths under `base`: those of backends whose socket lives in the temp dir (`tmp`)
+    /// and/or in the data dir (`dir`). `measure` adds the empirical limit.
+    PathLength {
+        target: String,
+        base: PathBuf,
+        tmp: bool,
+        dir: bool,
+        measure: bool,
+    },
 }
 
-fn run(_ctx: &ProbeContext, _dir: Option<&DataDir>, _sink: &Sink) {}
+/// The system temp dir, as the target of host-level socket observations.
+fn temp_target() -> (String, PathBuf) {
+    let dir = std::env::temp_dir();
+    let mut s = dir.display().to_string();
+    while s.len() > 1 && s.ends_with('/') {
+        s.pop();
+    }
+    (s, dir)
+}
+
+fn checks(ctx: &ProbeContext) -> Vec<(&'static str, String, Check<'_>)> {
+    let (tmp_target, tmp_dir) = temp_target();
+    let mut out = vec![(TMP, tmp_target.clone(), Check::Tmp)];
+    let dirs: Vec<&DataDir> = ctx.data_dirs.iter().collect();
+    let tmp_is_a_data_dir = dirs.iter().any(|d| d.target() == tmp_target);
+    if !tmp_is_a_data_dir {
+        out.push((
+            PATH_LENGTH,
+            tmp_target.clone(),
+            Check::PathLength {
+                target: tmp_target.clone(),
+                base: tmp_dir,
+                tmp: true,
+                dir: false,
+                measure: true,
+            },
+        ));
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for d in dirs {
+        let target = d.target();
+        if seen.contains(&target) {
+            continue;
+        }
+        seen.push(target.clone());
+        out.push((DATA_DIR, target.clone(), Check::DataDir(d)));
+        let is_tmp = target == tmp_target;
+        out.push((
+            PATH_LENGTH,
+            target.clone(),
+            Check::PathLength {
+                target,
+                base: d.facts.path.clone(),
+                tmp: is_tmp,
+                dir: true,
+                measure: is_tmp,
+            },
+        ));
+    }
+    out
+}
+
+fn plan(ctx: &ProbeContext, _dir: Option<&DataDir>) -> Vec<Planned> {
+    checks(ctx)
+        .into_iter()
+        .map(|(id, target, _)| Planned::new(id, target))
+        .collect()
+}
+
+fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
+    let deadline = (Instant::now() + PROBE.timeout).min(ctx.deadline);
+    for (id, target, check) in checks(ctx) {
+        if Instant::now() >= deadline {
+            return; // the engine reports the rest as timeout
+        }
+        let start = Instant::now();
+        let obs = if !cfg!(unix) {
+            Observation::skipped(
+                id,
+                &target,
+                "AF_UNIX probes are not implemented on this OS yet",
+            )
+        } else {
+            match check {
+                Check::Tmp => round_trip_in(TMP, &target, &ctx.tmp_scratch),
+                Check::DataDir(d) => round_trip_in(DATA_DIR, &target, &d.scratch),
+                Check::PathLength {
+                    target,
+                    base,
+                    tmp,
+                    dir,
+                    measure,
+                } => {
+                    let specs = specs_for(&ctx.catalogue.sockets, tmp, dir);
+                    let scratch = if measure {
+                        ctx.tmp_scratch.as_ref().ok()
+                    } else {
+                        None
+                    };
+                    path_length::observe(&target, &base, &specs, scratch.map(PathBuf::as_path))
+                }
+            }
+        };
+        sink.emit(obs.elapsed_since(start));
+    }
+}
+
+/// The catalogue's sockets whose base is the temp dir (`tmp`) and/or the data dir (`dir`).
+fn specs_for(all: &[SocketSpec], tmp: bool, dir: bool) -> Vec<&SocketSpec> {
+    all.iter()
+        .filter(|s| (tmp && s.base == "tmp") || (dir && s.base == "data_dir"))
+        .collect()
+}
+
+/// A round trip on a socket in `scratch`; a missing scratch dir is a fail with its errno (the
+/// socket file could not have been created either), or skipped when there is no errno.
+fn round_trip_in(
+    id: &str,
+    target: &str,
+    scratch: &Result<PathBuf, super::ScratchError>,
+) -> Observation {
+    let scratch = match scratch {
+        Ok(s) => s,
+        Err(e) => {
+            return match &e.errno {
+                Some(errno) => {
+                    Observation::fail(id, target, format!("no scratch dir: {}", e.message))
+                        .with_errno(errno)
+                }
+                None => Observation::skipped(id, target, format!("no scratch dir: {}", e.message)),
+            };
+        }
+    };
+    let path = scratch.join(if id == TMP { "t.sock" } else { "d.sock" });
+    let length = path_length::byte_len(&path);
+    let obs = match sys::round_trip(&path, STEP_TIMEOUT) {
+        Ok(()) => Observation::pass(
+            id,
+            target,
+            format!(
+                "bind+listen+connect+accept and one byte each way on {}",
+                path.display()
+            ),
+        ),
+        Err((step, e)) => Observation::from_io_error(id, target, step, &e),
+    };
+    if id == TMP {
+        obs.with("path_length", length)
+    } else {
+        obs
+    }
+}
+
+mod sys {
+    use std::path::Path;
+    use std::time::Duration;
+
+    #[cfg(unix)]
+    pub fn round_trip(
+        path: &Path,
+        timeout: Duration,
+    ) -> Result<(), (&'static str, std::io::Error)> {
+        crate::platform::unix::uds::round_trip(path, timeout).map_err(|e| (e.step, e.error))
+    }
+    #[cfg(not(unix))]
+    pub fn round_trip(
+        _path: &Path,
+        _timeout: Duration,
+    ) -> Result<(), (&'static str, std::io::Error)> {
+        Err(("socket", std::io::ErrorKind::Unsupported.into()))
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests;

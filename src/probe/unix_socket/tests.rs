@@ -1,0 +1,187 @@
+//! Tests of the `unix_socket` probe: real sockets in tempdirs, a data dir whose path is too
+//! long for `sun_path`, scratch errors, and the temp dir given as a data dir.
+
+use super::*;
+use crate::host::HostRoot;
+use crate::observation::Status;
+use crate::probe::{CatalogueInputs, ScratchError, engine};
+use std::path::Path;
+use std::sync::Arc;
+
+fn scratch_in(dir: &Path) -> Result<PathBuf, ScratchError> {
+    let path = tempfile::Builder::new()
+        .prefix(".wsl-vecprobe-test")
+        .tempdir_in(dir)
+        .map_err(|e| ScratchError {
+            errno: e.raw_os_error().map(crate::errno::errno_name),
+            message: e.to_string(),
+        })?;
+    Ok(path.keep())
+}
+
+fn data_dir(path: &Path) -> DataDir {
+    let facts = crate::host::collect_data_dirs(&HostRoot::live(), &[path.to_path_buf()]);
+    DataDir {
+        facts: facts[0].clone(),
+        scratch: scratch_in(path),
+    }
+}
+
+fn ctx(
+    dirs: Vec<DataDir>,
+    sockets: Vec<SocketSpec>,
+    tmp: Result<PathBuf, ScratchError>,
+) -> ProbeContext {
+    ProbeContext {
+        host: Default::default(),
+        host_root: HostRoot::live(),
+        data_dirs: dirs,
+        catalogue: CatalogueInputs {
+            sockets,
+            ..Default::default()
+        },
+        tmp_scratch: tmp,
+        exe: None,
+        deadline: Instant::now() + Duration::from_secs(5),
+        connect_attempts: 1,
+        env: |_| None,
+    }
+}
+
+fn spec(backend: &str, base: &str, name: &str) -> SocketSpec {
+    SocketSpec {
+        backend: backend.into(),
+        base: base.into(),
+        name: name.into(),
+    }
+}
+
+fn find<'a>(obs: &'a [Observation], id: &str, target: &str) -> &'a Observation {
+    obs.iter()
+        .find(|o| o.id == id && o.target == target)
+        .unwrap_or_else(|| panic!("{id} @ {target} missing in {obs:#?}"))
+}
+
+#[test]
+fn sockets_work_in_a_local_tempdir_and_the_limit_is_measured() {
+    let base = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let c = ctx(
+        vec![data_dir(base.path())],
+        vec![
+            spec("redis", "data_dir", "redis.sock"),
+            spec("milvus_lite_2", "tmp", "tmpabcdefgh_x.db.sock"),
+        ],
+        scratch_in(tmp.path()),
+    );
+    let (tmp_target, _) = temp_target();
+    let dir_target = base.path().display().to_string();
+    let obs = engine::run(Arc::new(c), &[&PROBE]);
+    assert_eq!(obs.len(), 4, "{obs:#?}");
+    assert!(obs.iter().all(|o| o.status == Status::Pass), "{obs:#?}");
+    assert!(
+        find(&obs, TMP, &tmp_target).values["path_length"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let host = find(&obs, PATH_LENGTH, &tmp_target);
+    assert_eq!(host.values["limit_measured"], host.values["limit"]);
+    assert_eq!(
+        host.values["fits"],
+        serde_json::json!({"milvus_lite_2": true})
+    );
+    let dir = find(&obs, PATH_LENGTH, &dir_target);
+    assert_eq!(dir.values["fits"], serde_json::json!({"redis": true}));
+    assert_eq!(
+        dir.values["sockets"][0]["path"],
+        base.path().join("redis.sock").display().to_string()
+    );
+}
+
+#[test]
+fn a_data_dir_path_too_long_for_sun_path_fails_path_length_and_bind() {
+    let base = tempfile::tempdir().unwrap();
+    let mut long = base.path().to_path_buf();
+    while path_length::byte_len(&long) <= 110 {
+        long.push("a-rather-long-directory-name");
+    }
+    std::fs::create_dir_all(&long).unwrap();
+    let c = ctx(
+        vec![data_dir(&long)],
+        vec![spec("redis", "data_dir", "redis.sock")],
+        scratch_in(base.path()),
+    );
+    let target = long.display().to_string();
+    let obs = engine::run(Arc::new(c), &[&PROBE]);
+    let pl = find(&obs, PATH_LENGTH, &target);
+    assert_eq!(pl.status, Status::Fail);
+    assert_eq!(pl.values["fits"], serde_json::json!({"redis": false}));
+    assert_eq!(pl.values["sockets"][0]["fits"], false);
+    let bind = find(&obs, DATA_DIR, &target);
+    assert_eq!(bind.status, Status::Fail);
+    assert!(
+        matches!(bind.errno.as_deref(), Some("EINVAL") | Some("ENAMETOOLONG")),
+        "{bind:#?}"
+    );
+}
+
+#[test]
+fn scratch_errors_fail_with_their_errno_or_skip_without_one() {
+    let mut dir = data_dir(Path::new("/nonexistent-vecprobe-dir"));
+    dir.scratch = Err(ScratchError {
+        errno: Some("EROFS".into()),
+        message: "read-only".into(),
+    });
+    let c = ctx(
+        vec![dir],
+        vec![],
+        Err(ScratchError {
+            errno: None,
+            message: "no temp".into(),
+        }),
+    );
+    let (tmp_target, _) = temp_target();
+    let obs = engine::run(Arc::new(c), &[&PROBE]);
+    assert_eq!(find(&obs, TMP, &tmp_target).status, Status::Skipped);
+    let d = find(&obs, DATA_DIR, "/nonexistent-vecprobe-dir");
+    assert_eq!(
+        (d.status, d.errno.as_deref()),
+        (Status::Fail, Some("EROFS"))
+    );
+    let host = find(&obs, PATH_LENGTH, &tmp_target);
+    assert_eq!(host.status, Status::Pass);
+    assert!(!host.values.contains_key("limit_measured"));
+}
+
+#[test]
+fn the_temp_dir_given_as_a_data_dir_gets_one_path_length_with_both_kinds_of_socket() {
+    let (tmp_target, tmp_dir) = temp_target();
+    let dir = data_dir(&tmp_dir);
+    let dir_scratch = dir.scratch.clone().unwrap();
+    let tmp_scratch = scratch_in(&tmp_dir);
+    let tmp_scratch_path = tmp_scratch.clone().unwrap();
+    let c = ctx(
+        vec![dir],
+        vec![
+            spec("redis", "data_dir", "redis.sock"),
+            spec("milvus", "tmp", "m.sock"),
+        ],
+        tmp_scratch,
+    );
+    let planned = plan(&c, None);
+    let obs = engine::run(Arc::new(c), &[&PROBE]);
+    let pls: Vec<&Observation> = obs.iter().filter(|o| o.id == PATH_LENGTH).collect();
+    assert_eq!(pls.len(), 1, "{pls:#?}");
+    assert_eq!(pls[0].target, tmp_target);
+    assert_eq!(
+        pls[0].values["fits"],
+        serde_json::json!({"redis": true, "milvus": true})
+    );
+    assert!(pls[0].values.contains_key("limit_measured"));
+    assert_eq!(planned.len(), obs.len());
+    for scratch in [dir_scratch, tmp_scratch_path] {
+        assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0);
+        std::fs::remove_dir(&scratch).unwrap();
+    }
+}
