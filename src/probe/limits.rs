@@ -1,19 +1,282 @@
-//! TODO(stub): probe `limits`.
+//! Probe `limits`: the process limits and kernel settings backends trip over — open files,
+//! address space and locked memory (getrlimit; Elasticsearch's bootstrap checks), the
+//! `vm.max_map_count` and `vm.overcommit_memory` sysctls (read through the host root, so
+//! recorded hosts work) and the size of `/dev/shm` (PostgreSQL's dynamic shared memory).
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
-use std::time::Duration;
+use crate::observation::Observation;
+use serde_json::Value;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 pub static PROBE: ProbeDef = ProbeDef {
     name: "limits",
     kind: ProbeKind::Limits,
     scope: Scope::Host,
-    timeout: Duration::from_millis(1500),
+    timeout: Duration::from_millis(500),
     plan,
     run,
 };
 
+const TARGET: &str = "host";
+const NOFILE: &str = "limits.nofile";
+const AS: &str = "limits.as";
+const MEMLOCK: &str = "limits.memlock";
+const MAX_MAP_COUNT: &str = "limits.max_map_count";
+const OVERCOMMIT: &str = "limits.overcommit";
+const SHM: &str = "limits.shm";
+
+const IDS: [&str; 6] = [NOFILE, AS, MEMLOCK, MAX_MAP_COUNT, OVERCOMMIT, SHM];
+
 fn plan(_ctx: &ProbeContext, _dir: Option<&DataDir>) -> Vec<Planned> {
-    Vec::new()
+    IDS.iter().map(|id| Planned::new(*id, TARGET)).collect()
 }
 
-fn run(_ctx: &ProbeContext, _dir: Option<&DataDir>, _sink: &Sink) {}
+fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
+    let recorded = ctx.host_root.is_recorded();
+    for id in [NOFILE, AS, MEMLOCK] {
+        let start = Instant::now();
+        sink.emit(rlimit(id, recorded).elapsed_since(start));
+    }
+    // A recorded host tree is a Linux one; live, only Linux has /proc/sys/vm.
+    let linux = recorded || cfg!(target_os = "linux");
+    for (id, path, key) in [
+        (MAX_MAP_COUNT, "/proc/sys/vm/max_map_count", "value"),
+        (OVERCOMMIT, "/proc/sys/vm/overcommit_memory", "mode"),
+    ] {
+        let start = Instant::now();
+        let obs = if linux {
+            sysctl(id, ctx, path, key)
+        } else {
+            Observation::skipped(id, TARGET, format!("no {path} on {}", std::env::consts::OS))
+        };
+        sink.emit(obs.elapsed_since(start));
+    }
+    let start = Instant::now();
+    let shm = if recorded {
+        Observation::skipped(
+            SHM,
+            TARGET,
+            "recorded host: /dev/shm is a live filesystem and cannot be measured from a recording",
+        )
+    } else if !cfg!(target_os = "linux") {
+        Observation::skipped(
+            SHM,
+            TARGET,
+            format!("no /dev/shm filesystem on {}", std::env::consts::OS),
+        )
+    } else {
+        shm_at(Path::new("/dev/shm"))
+    };
+    sink.emit(shm.elapsed_since(start));
+}
+
+fn rlimit(id: &str, recorded: bool) -> Observation {
+    let note = if recorded {
+        " (this process's limit on this machine, not the recorded host's)"
+    } else {
+        ""
+    };
+    match sys::rlimit(id) {
+        None => Observation::skipped(id, TARGET, "getrlimit not available on this OS"),
+        Some(Err(e)) => Observation::from_io_error(id, TARGET, "getrlimit", &e),
+        Some(Ok((soft, hard))) => Observation::pass(
+            id,
+            TARGET,
+            format!("soft {}, hard {}{note}", show(soft), show(hard)),
+        )
+        .with("soft", soft.map_or(Value::Null, Value::from))
+        .with("hard", hard.map_or(Value::Null, Value::from)),
+    }
+}
+
+fn show(limit: Option<u64>) -> String {
+    limit.map_or_else(|| "unlimited".to_string(), |v| v.to_string())
+}
+
+/// An integer sysctl read from the host root.
+fn sysctl(id: &str, ctx: &ProbeContext, path: &str, key: &str) -> Observation {
+    let Some(text) = ctx.host_root.read(path) else {
+        let why = if ctx.host_root.is_recorded() {
+            "not in the recorded host tree"
+        } else {
+            "unreadable"
+        };
+        return Observation::skipped(id, TARGET, format!("{path}: {why}"));
+    };
+    match text.trim().parse::<u64>() {
+        Ok(v) => Observation::pass(id, TARGET, format!("{path} = {v}")).with(key, v),
+        Err(_) => Observation::error(
+            id,
+            TARGET,
+            format!("{path} does not hold an integer: {:?}", text.trim()),
+        ),
+    }
+}
+
+/// statvfs of the POSIX shared-memory filesystem.
+fn shm_at(path: &Path) -> Observation {
+    match sys::space(path) {
+        None => Observation::skipped(SHM, TARGET, "statvfs not implemented on this OS yet"),
+        Some(Ok((free, total))) => Observation::pass(
+            SHM,
+            TARGET,
+            format!("{}: {total} bytes, {free} free", path.display()),
+        )
+        .with("size_bytes", total)
+        .with("free_bytes", free),
+        Some(Err(e)) => {
+            Observation::from_io_error(SHM, TARGET, &format!("statvfs {}", path.display()), &e)
+        }
+    }
+}
+
+mod sys {
+    use std::io;
+    use std::path::Path;
+
+    #[cfg(unix)]
+    pub fn rlimit(id: &str) -> Option<io::Result<(Option<u64>, Option<u64>)>> {
+        use crate::platform::unix::limits::{Rlimit, get};
+        let which = match id {
+            super::NOFILE => Rlimit::Nofile,
+            super::AS => Rlimit::AddressSpace,
+            _ => Rlimit::Memlock,
+        };
+        Some(get(which))
+    }
+    #[cfg(not(unix))]
+    pub fn rlimit(_id: &str) -> Option<io::Result<(Option<u64>, Option<u64>)>> {
+        None
+    }
+
+    #[cfg(unix)]
+    pub fn space(path: &Path) -> Option<io::Result<(u64, u64)>> {
+        Some(crate::platform::unix::fileops::space(path).map(|s| (s.free_bytes, s.total_bytes)))
+    }
+    #[cfg(not(unix))]
+    pub fn space(_path: &Path) -> Option<io::Result<(u64, u64)>> {
+        None
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use crate::host::HostRoot;
+    use crate::observation::Status;
+    use crate::probe::{CatalogueInputs, ScratchError, engine};
+    use std::sync::Arc;
+
+    fn run_with(root: HostRoot) -> Vec<Observation> {
+        let ctx = ProbeContext {
+            host: Default::default(),
+            host_root: root,
+            data_dirs: vec![],
+            catalogue: CatalogueInputs::default(),
+            tmp_scratch: Err(ScratchError {
+                errno: None,
+                message: "unused".into(),
+            }),
+            exe: None,
+            deadline: Instant::now() + Duration::from_secs(5),
+            connect_attempts: 1,
+            env: |_| None,
+        };
+        engine::run(Arc::new(ctx), &[&PROBE])
+    }
+
+    fn find<'a>(obs: &'a [Observation], id: &str) -> &'a Observation {
+        obs.iter()
+            .find(|o| o.id == id)
+            .expect("observation present")
+    }
+
+    fn expected(r: nix::sys::resource::Resource) -> (Value, Value) {
+        let (s, h) = nix::sys::resource::getrlimit(r).unwrap();
+        let v = |x: u64| {
+            if x == libc::RLIM_INFINITY {
+                Value::Null
+            } else {
+                Value::from(x)
+            }
+        };
+        (v(s), v(h))
+    }
+
+    #[test]
+    fn live_limits_match_getrlimit_and_proc() {
+        use nix::sys::resource::Resource;
+        let obs = run_with(HostRoot::live());
+        assert_eq!(obs.len(), 6);
+        for (id, r) in [
+            (NOFILE, Resource::RLIMIT_NOFILE),
+            (AS, Resource::RLIMIT_AS),
+            (MEMLOCK, Resource::RLIMIT_MEMLOCK),
+        ] {
+            let o = find(&obs, id);
+            assert_eq!(o.status, Status::Pass);
+            assert_eq!(
+                (o.values["soft"].clone(), o.values["hard"].clone()),
+                expected(r),
+                "{id}"
+            );
+        }
+        let proc_value = |p: &str| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .trim()
+                .parse::<u64>()
+                .unwrap()
+        };
+        assert_eq!(
+            find(&obs, MAX_MAP_COUNT).values["value"],
+            proc_value("/proc/sys/vm/max_map_count")
+        );
+        assert_eq!(
+            find(&obs, OVERCOMMIT).values["mode"],
+            proc_value("/proc/sys/vm/overcommit_memory")
+        );
+        let shm = find(&obs, SHM);
+        assert_eq!(shm.status, Status::Pass, "{shm:#?}");
+        assert!(shm.values["size_bytes"].as_u64().unwrap() > 0);
+    }
+
+    #[test]
+    fn a_recorded_root_supplies_the_sysctls_and_skips_shm() {
+        let root = tempfile::tempdir().unwrap();
+        let vm = root.path().join("proc/sys/vm");
+        std::fs::create_dir_all(&vm).unwrap();
+        std::fs::write(vm.join("max_map_count"), "262144\n").unwrap();
+        let obs = run_with(HostRoot::recorded(root.path()));
+        assert_eq!(find(&obs, MAX_MAP_COUNT).values["value"], 262144);
+        let oc = find(&obs, OVERCOMMIT);
+        assert_eq!(oc.status, Status::Skipped);
+        assert!(oc.message.contains("not in the recorded host tree"));
+        assert_eq!(find(&obs, SHM).status, Status::Skipped);
+        assert!(
+            find(&obs, NOFILE)
+                .message
+                .contains("not the recorded host's")
+        );
+    }
+
+    #[test]
+    fn garbage_in_a_sysctl_file_is_an_error_not_a_value() {
+        let root = tempfile::tempdir().unwrap();
+        let vm = root.path().join("proc/sys/vm");
+        std::fs::create_dir_all(&vm).unwrap();
+        std::fs::write(vm.join("overcommit_memory"), "always\n").unwrap();
+        let obs = run_with(HostRoot::recorded(root.path()));
+        assert_eq!(find(&obs, OVERCOMMIT).status, Status::Error);
+    }
+
+    #[test]
+    fn a_missing_shm_dir_fails_with_enoent() {
+        let o = shm_at(Path::new("/nonexistent-vecprobe/shm"));
+        assert_eq!(
+            (o.status, o.errno.as_deref()),
+            (Status::Fail, Some("ENOENT"))
+        );
+    }
+}
