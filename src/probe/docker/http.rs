@@ -1,0 +1,254 @@
+//! The Docker Engine endpoint (from `DOCKER_HOST`, loopback only) and a minimal HTTP/1.0 GET
+//! over it, bounded by a deadline: enough for `/_ping` and `/info`, nothing more.
+
+use socket2::{Domain, SockAddr, Socket, Type};
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Where the daemon would be reached.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Endpoint {
+    Unix(PathBuf),
+    Tcp(SocketAddr),
+    /// Not probed, and why.
+    NotProbed(String),
+}
+
+impl Endpoint {
+    /// How the endpoint is shown in the report (`/var/run/docker.sock`, `tcp://127.0.0.1:2375`).
+    pub fn display(&self) -> Option<String> {
+        match self {
+            Endpoint::Unix(p) => Some(p.display().to_string()),
+            Endpoint::Tcp(a) => Some(format!("tcp://{a}")),
+            Endpoint::NotProbed(_) => None,
+        }
+    }
+}
+
+/// The endpoint for a `DOCKER_HOST` value (None/empty: the platform default). TCP endpoints
+/// are probed only on loopback and without TLS; the value itself is never echoed, it may
+/// name a private host.
+pub fn endpoint(docker_host: Option<&str>, tls_verify: bool) -> Endpoint {
+    let value = docker_host.map(str::trim).filter(|v| !v.is_empty());
+    let Some(value) = value else {
+        return if cfg!(unix) {
+            Endpoint::Unix(PathBuf::from("/var/run/docker.sock"))
+        } else {
+            Endpoint::NotProbed(
+                "the default Docker endpoint here is a named pipe; not probed yet".into(),
+            )
+        };
+    };
+    if let Some(path) = value.strip_prefix("unix://") {
+        return if cfg!(unix) {
+            Endpoint::Unix(PathBuf::from(path))
+        } else {
+            Endpoint::NotProbed("DOCKER_HOST is a unix socket; not probed on this OS yet".into())
+        };
+    }
+    if let Some(rest) = value.strip_prefix("tcp://") {
+        return tcp_endpoint(rest, tls_verify);
+    }
+    let scheme = value.split("://").next().unwrap_or("?");
+    Endpoint::NotProbed(format!(
+        "DOCKER_HOST uses `{scheme}://`; only unix:// and loopback tcp:// are probed"
+    ))
+}
+
+fn tcp_endpoint(rest: &str, tls_verify: bool) -> Endpoint {
+    let authority = rest.split('/').next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(':') => (h, p.parse::<u16>().ok()),
+        _ => (authority, None),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let ip = if host.eq_ignore_ascii_case("localhost") {
+        Some(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    } else {
+        host.parse::<IpAddr>().ok()
+    };
+    match ip {
+        Some(ip) if ip.is_loopback() => {
+            let port = port.unwrap_or(if tls_verify { 2376 } else { 2375 });
+            if tls_verify || port == 2376 {
+                Endpoint::NotProbed("DOCKER_HOST is a TLS endpoint; not probed".into())
+            } else {
+                Endpoint::Tcp(SocketAddr::new(ip, port))
+            }
+        }
+        _ => Endpoint::NotProbed(
+            "DOCKER_HOST is tcp:// to a host that is not loopback; not probed".into(),
+        ),
+    }
+}
+
+/// An HTTP answer: status code and body (de-chunked).
+#[derive(Debug, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// `GET path` over a fresh connection; everything (connect, send, read to EOF) ends by `deadline`.
+pub fn get(ep: &Endpoint, path: &str, deadline: Instant) -> io::Result<Answer> {
+    let left = || {
+        let d = deadline.saturating_duration_since(Instant::now());
+        if d.is_zero() {
+            Err(io::Error::from(io::ErrorKind::TimedOut))
+        } else {
+            Ok(d)
+        }
+    };
+    let (sock, addr) = match ep {
+        #[cfg(unix)]
+        Endpoint::Unix(p) => (
+            Socket::new(Domain::UNIX, Type::STREAM, None)?,
+            SockAddr::unix(p)?,
+        ),
+        Endpoint::Tcp(a) => (
+            Socket::new(Domain::for_address(*a), Type::STREAM, None)?,
+            SockAddr::from(*a),
+        ),
+        _ => return Err(io::ErrorKind::Unsupported.into()),
+    };
+    sock.connect_timeout(&addr, left()?)?;
+    sock.set_write_timeout(Some(left()?))?;
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: wsl-vecprobe\r\n\r\n");
+    (&sock).write_all(request.as_bytes())?;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        sock.set_read_timeout(Some(left()?))?;
+        match (&sock).read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        if raw.len() > 4 << 20 {
+            break; // /info is a few KiB; never buffer without bound
+        }
+    }
+    parse(&raw).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an HTTP response"))
+}
+
+/// Parse a complete HTTP/1.x response.
+pub fn parse(raw: &[u8]) -> Option<Answer> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..split]).ok()?;
+    let body = &raw[split + 4..];
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?;
+    if !status_line.starts_with("HTTP/") {
+        return None;
+    }
+    let status = status_line.split_whitespace().nth(1)?.parse().ok()?;
+    let chunked = lines.any(|l| {
+        l.split_once(':').is_some_and(|(k, v)| {
+            k.trim().eq_ignore_ascii_case("transfer-encoding")
+                && v.trim().eq_ignore_ascii_case("chunked")
+        })
+    });
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_vec()
+    };
+    Some(Answer { status, body })
+}
+
+fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = data.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&data[..eol]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        data = &data[eol + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(data.get(..size)?);
+        data = data.get(size + 2..)?;
+    }
+}
+
+/// Errno name for a failed exchange; timeouts of any flavour are ETIMEDOUT.
+pub fn errno_of(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => "ETIMEDOUT".into(),
+        _ => crate::errno::io_error_name(e),
+    }
+}
+
+/// Upper bound for each exchange with the daemon.
+pub const EXCHANGE_TIMEOUT: Duration = Duration::from_millis(300);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_host_values_map_to_endpoints() {
+        let unix_default = endpoint(None, false);
+        if cfg!(unix) {
+            assert_eq!(unix_default, Endpoint::Unix("/var/run/docker.sock".into()));
+            assert_eq!(
+                endpoint(Some("unix:///run/user/1000/docker.sock"), false),
+                Endpoint::Unix("/run/user/1000/docker.sock".into())
+            );
+            assert_eq!(endpoint(Some(""), false), unix_default);
+        }
+        assert_eq!(
+            endpoint(Some("tcp://127.0.0.1:2375"), false),
+            Endpoint::Tcp("127.0.0.1:2375".parse().unwrap())
+        );
+        assert_eq!(
+            endpoint(Some("tcp://localhost"), false),
+            Endpoint::Tcp("127.0.0.1:2375".parse().unwrap())
+        );
+        assert_eq!(
+            endpoint(Some("tcp://[::1]:2375/"), false),
+            Endpoint::Tcp("[::1]:2375".parse().unwrap())
+        );
+        for not_probed in [
+            "tcp://10.0.0.5:2375",
+            "tcp://docker.example:2375",
+            "ssh://me@box",
+            "npipe:////./pipe/docker_engine",
+            "tcp://127.0.0.1:2376",
+        ] {
+            let ep = endpoint(Some(not_probed), false);
+            let Endpoint::NotProbed(why) = ep else {
+                panic!("{not_probed} probed")
+            };
+            assert!(
+                !why.contains("example") && !why.contains("10.0.0.5"),
+                "{why}"
+            );
+        }
+        assert!(matches!(
+            endpoint(Some("tcp://127.0.0.1:2375"), true),
+            Endpoint::NotProbed(_)
+        ));
+    }
+
+    #[test]
+    fn parses_plain_and_chunked_answers() {
+        let plain = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nOK";
+        assert_eq!(
+            parse(plain),
+            Some(Answer {
+                status: 200,
+                body: b"OK".to_vec()
+            })
+        );
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n";
+        assert_eq!(parse(chunked).unwrap().body, b"{\"a\":1}");
+        assert_eq!(parse(b"garbage"), None);
+        assert_eq!(parse(b"SSH-2.0-OpenSSH\r\n\r\n"), None);
+    }
+}
