@@ -250,3 +250,74 @@ pub fn tempdir() -> (tempfile::TempDir, String) {
         .to_string();
     (t, p)
 }
+
+/// `unshare -m` then a shell script with `$1` = the data dir and `$2` = this binary: the mounts
+/// it makes die with the namespace, so nothing outlives the test even if it fails.
+pub fn in_mount_namespace(script: &str, dir: &str, extra_args: &[&str]) -> Run {
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+        dir,
+    ])
+    .arg(bin())
+    .args(extra_args);
+    run_cmd(cmd, Duration::from_secs(60))
+}
+
+/// `unshare -n` (a private network namespace with loopback down) then a shell script, with
+/// `$1` = the data dir and `$2` = this binary.
+pub fn in_net_namespace(script: &str, dir: &str, extra_args: &[&str]) -> Run {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--net", "sh", "-c", script, "sh", dir])
+        .arg(bin())
+        .args(extra_args);
+    run_cmd(cmd, Duration::from_secs(60))
+}
+
+/// Assert an observation's status and errno, with the observation in the failure message.
+pub fn assert_observed(
+    report: &Value,
+    id: &str,
+    target: Option<&str>,
+    status: &str,
+    errno: Option<&str>,
+) {
+    let o = probe(report, id, target);
+    assert_eq!(o["status"], status, "{id}: {o:#}");
+    if let Some(e) = errno {
+        assert_eq!(o["errno"], e, "{id}: {o:#}");
+    }
+}
+
+pub fn assert_verdict(report: &Value, backend_id: &str, dir: Option<&str>, expected: &[&str]) {
+    let v = verdict(report, backend_id, dir);
+    assert!(
+        expected.contains(&v.as_str()),
+        "{backend_id}: verdict {v}, expected one of {expected:?}; violated: {:?}\n{:#}",
+        violated(report, backend_id, dir),
+        backend(report, backend_id, dir)
+    );
+}
+
+/// True when some violated reason of the backend rests on `probe_id` (prefix match).
+pub fn has_violated_reason(
+    report: &Value,
+    backend_id: &str,
+    dir: Option<&str>,
+    probe_id: &str,
+) -> bool {
+    backend(report, backend_id, dir)["reasons"]
+        .as_array()
+        .is_some_and(|rs| {
+            rs.iter().any(|r| {
+                r["outcome"] == "violated"
+                    && r["probe"].as_str().is_some_and(|p| p.starts_with(probe_id))
+            })
+        })
+}
