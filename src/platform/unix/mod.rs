@@ -1,1 +1,4 @@
 //! Unix system calls used by probes (nix/libc).
+
+pub mod locks;
+pub mod mmap;
