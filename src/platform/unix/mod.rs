@@ -1,1 +1,3 @@
 //! Unix system calls used by probes (nix/libc).
+
+pub mod statfs;
