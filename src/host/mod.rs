@@ -43,6 +43,9 @@ pub struct HostFacts {
     pub distribution: Option<Distribution>,
     /// glibc version (`2.36`), None on musl/macOS/Windows.
     pub glibc_version: Option<Sourced<String>>,
+    /// The host's C library, `glibc` or `musl`, when known.
+    #[serde(default)]
+    pub libc: Option<Sourced<String>>,
     pub cpu: CpuFacts,
     pub memory: MemoryFacts,
     pub wsl: WslFacts,
