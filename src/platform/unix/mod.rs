@@ -2,4 +2,6 @@
 
 pub mod locks;
 pub mod mmap;
+#[cfg(target_os = "linux")]
+pub mod netowner;
 pub mod statfs;
