@@ -1,2 +1,3 @@
 //! Backend catalogue: profiles (data) and the rules that turn observations into verdicts.
 pub mod profile;
+pub mod version;
