@@ -103,7 +103,11 @@ impl fmt::Display for LoadError {
                 column,
                 message,
             } => {
-                write!(f, "{}:{line}:{column}: {message}", path.display())
+                write!(
+                    f,
+                    "malformed profile {}, line {line}, column {column}: {message}",
+                    path.display()
+                )
             }
             LoadError::Invalid { path, problems } => {
                 write!(

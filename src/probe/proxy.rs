@@ -48,7 +48,7 @@ const ENV_NAMES: [&str; 15] = [
     "WSL_PAC_URL",
 ];
 
-const IDS: [&str; 3] = ["proxy.env", "proxy.grpc", "proxy.http"];
+const IDS: [&str; 4] = ["proxy.env", "proxy.grpc", "proxy.http", "net.egress"];
 
 /// Where one target's traffic goes: `via` names the variable whose proxy carries it.
 struct Route {
@@ -112,7 +112,24 @@ fn observe_all(env: Env) -> Vec<Observation> {
         env_observation(env),
         grpc_observation(env),
         http_observation(env),
+        egress_observation(env),
     ]
+}
+
+/// Outbound (non-loopback) reachability is never probed: the tool only touches loopback.
+/// This observation says so, so that a cloud backend's verdict can rest on it honestly
+/// (`unknown`), and records whether an HTTPS proxy variable is set (names only).
+fn egress_observation(env: Env) -> Observation {
+    let https_proxy: Vec<&str> = ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+        .into_iter()
+        .filter(|n| env(n).is_some_and(|v| !v.is_empty()))
+        .collect();
+    Observation::skipped(
+        "net.egress",
+        "host",
+        "outbound connections are not probed: wsl-vecprobe only sends traffic to loopback addresses",
+    )
+    .with("https_proxy_set", json!(https_proxy))
 }
 
 fn env_observation(env: Env) -> Observation {

@@ -25,6 +25,7 @@ pub(crate) fn probe_scopes(probe: &str) -> Result<&'static [ReqScope], String> {
         "fs.mount" => return Ok(DATA_DIR),
         "uds.tmp" => return Ok(HOST),
         "uds.path_length" => return Ok(BOTH),
+        "net.egress" => return Ok(HOST),
         _ => {}
     }
     let families: &[(&str, &'static [ReqScope])] = &[
@@ -53,7 +54,7 @@ pub(crate) fn probe_scopes(probe: &str) -> Result<&'static [ReqScope], String> {
         }
     }
     Err(format!(
-        "`{probe}` is not a documented observation family (host.*, fs.mount, file.*, mmap.*, lock.*, lockfile:*, uds.*, port:N, loopback.*, proxy.*, limits.*, docker.*, python.*)"
+        "`{probe}` is not a documented observation family (host.*, fs.mount, file.*, mmap.*, lock.*, lockfile:*, uds.*, port:N, loopback.*, proxy.*, net.egress, limits.*, docker.*, python.*)"
     ))
 }
 
@@ -130,7 +131,7 @@ mod tests {
             "port:x",
             "lockfile:/abs",
             "lockfile:../up",
-            "net.egress",
+            "net.ingress",
             "lock.",
             "host.CPU",
             "fs.type",

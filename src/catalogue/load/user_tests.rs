@@ -56,7 +56,10 @@ fn malformed_profile_reports_line_and_column() {
         message: "boom".into(),
     }
     .to_string();
-    assert_eq!(display, "p/x.toml:4:2: boom");
+    assert_eq!(
+        display,
+        "malformed profile p/x.toml, line 4, column 2: boom"
+    );
 }
 
 #[test]
@@ -144,7 +147,7 @@ fn validate_lists_every_problem() {
         .push(requirement("flock", "lock.flock", ReqScope::DataDir));
     profile
         .requirements
-        .push(requirement("net", "net.egress", ReqScope::Host));
+        .push(requirement("net", "net.ingress", ReqScope::Host));
     profile
         .requirements
         .push(requirement("wrong-scope", "port:6333", ReqScope::DataDir));
@@ -170,7 +173,7 @@ fn validate_lists_every_problem() {
     for needle in [
         "id `My_Store` must be non-empty kebab-case",
         "requirement `flock`: duplicate requirement id",
-        "`net.egress` is not a documented observation family",
+        "`net.ingress` is not a documented observation family",
         "`port:6333` is observed with scope host, not data_dir",
         "`versions` needs the profile's `package`",
         "invalid version range `>=2.4,<3.x`",

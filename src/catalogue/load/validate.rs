@@ -36,6 +36,14 @@ pub fn validate(profile: &Profile) -> Result<(), Vec<String>> {
             profile.id
         ));
     }
+    if profile.requirements.is_empty()
+        && crate::catalogue::requirements::generated(profile).is_empty()
+    {
+        problem(
+            "the profile has no requirement: every verdict must rest on at least one observation"
+                .into(),
+        );
+    }
     for (field, value) in [("name", &profile.name), ("summary", &profile.summary)] {
         if value.trim().is_empty() {
             problem(format!("`{field}` is empty"));
