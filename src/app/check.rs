@@ -32,6 +32,8 @@ pub struct CheckOptions {
     pub connect_attempts: u32,
     pub replay: Option<Replay>,
     pub env: fn(&str) -> Option<String>,
+    /// The binary re-executed for child-process probes (default: this executable).
+    pub exe: Option<PathBuf>,
 }
 
 pub struct CheckOutcome {
@@ -54,6 +56,7 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
         connect_attempts: args.connect_attempts,
         replay,
         env: host::real_env,
+        exe: std::env::current_exe().ok(),
     });
     let report = finish(outcome.report, args.common.redact);
     print(&render(&report, args.common.format, args.verbose));
@@ -139,7 +142,7 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
                     .collect(),
                 catalogue: inputs,
                 tmp_scratch: scratch::create_in(&std::env::temp_dir()),
-                exe: std::env::current_exe().ok(),
+                exe: opts.exe.clone(),
                 deadline,
                 connect_attempts: opts.connect_attempts,
                 env: opts.env,

@@ -9,7 +9,7 @@ mod check;
 mod explain;
 mod validate;
 
-pub use check::{CheckOutcome, run_check};
+pub use check::{CheckOptions, CheckOutcome, Replay, exit_code, run_check};
 
 /// Run the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {

@@ -85,12 +85,12 @@ pub fn evaluate(ex: &Expect, obs: &Observation) -> ExpectOutcome {
         let Some(have) = value.as_str() else {
             return ExpectOutcome::Missing(format!("{field} is {shown}, not a version"));
         };
-        match super::version::compare_versions(have, min) {
-            Some(std::cmp::Ordering::Less) => {
+        match super::version::at_least(have, min) {
+            Ok(false) => {
                 return ExpectOutcome::Fails(format!("{field} is {have}, below the minimum {min}"));
             }
-            Some(_) => {}
-            None => {
+            Ok(true) => {}
+            Err(_) => {
                 return ExpectOutcome::Missing(format!(
                     "{field} is {have}, not a comparable version"
                 ));

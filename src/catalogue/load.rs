@@ -1,8 +1,215 @@
-//! TEMPORARY stub, replaced by the catalogue branch.
+//! Loading backend profiles: the built-in catalogue compiled in from `probes/*.toml`, a user's
+//! `--profile FILE` (errors name the file, line and column), validation, and merging the two.
+
 use super::profile::Profile;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+mod syntax;
+mod validate;
+pub use validate::validate;
+
+/// The built-in profiles: (file name, contents) of every `probes/*.toml`.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "milvus-lite.toml",
+        include_str!("../../probes/milvus-lite.toml"),
+    ),
+    (
+        "milvus-standalone.toml",
+        include_str!("../../probes/milvus-standalone.toml"),
+    ),
+    (
+        "qdrant-server.toml",
+        include_str!("../../probes/qdrant-server.toml"),
+    ),
+    (
+        "qdrant-local.toml",
+        include_str!("../../probes/qdrant-local.toml"),
+    ),
+    (
+        "qdrant-edge.toml",
+        include_str!("../../probes/qdrant-edge.toml"),
+    ),
+    ("chroma.toml", include_str!("../../probes/chroma.toml")),
+    (
+        "chroma-server.toml",
+        include_str!("../../probes/chroma-server.toml"),
+    ),
+    ("lancedb.toml", include_str!("../../probes/lancedb.toml")),
+    ("faiss.toml", include_str!("../../probes/faiss.toml")),
+    (
+        "sqlite-vec.toml",
+        include_str!("../../probes/sqlite-vec.toml"),
+    ),
+    ("usearch.toml", include_str!("../../probes/usearch.toml")),
+    (
+        "duckdb-vss.toml",
+        include_str!("../../probes/duckdb-vss.toml"),
+    ),
+    ("pgvector.toml", include_str!("../../probes/pgvector.toml")),
+    ("redis.toml", include_str!("../../probes/redis.toml")),
+    (
+        "weaviate-embedded.toml",
+        include_str!("../../probes/weaviate-embedded.toml"),
+    ),
+    (
+        "elasticsearch.toml",
+        include_str!("../../probes/elasticsearch.toml"),
+    ),
+    ("pinecone.toml", include_str!("../../probes/pinecone.toml")),
+];
+
+/// Why a profile could not be loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadError {
+    /// The file could not be read.
+    Read {
+        path: PathBuf,
+        errno: String,
+        message: String,
+    },
+    /// Not TOML, or not the profile schema (unknown field, wrong type, missing field).
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// Parsed, but breaks a catalogue rule (see [`validate`]).
+    Invalid {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Read {
+                path,
+                errno,
+                message,
+            } => {
+                write!(
+                    f,
+                    "cannot read profile {}: {errno} ({message})",
+                    path.display()
+                )
+            }
+            LoadError::Parse {
+                path,
+                line,
+                column,
+                message,
+            } => {
+                write!(
+                    f,
+                    "malformed profile {}, line {line}, column {column}: {message}",
+                    path.display()
+                )
+            }
+            LoadError::Invalid { path, problems } => {
+                write!(
+                    f,
+                    "invalid profile {}: {}",
+                    path.display(),
+                    problems.join("; ")
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// Parses profile text; `path` only names the source in errors. Does not validate.
+pub fn parse_profile(path: &Path, text: &str) -> Result<Profile, LoadError> {
+    toml::from_str::<Profile>(text).map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map_or((1, 1), |span| line_column(text, span.start));
+        LoadError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
+    })
+}
+
+/// Parses and validates profile text.
+pub fn load_str(path: &Path, text: &str) -> Result<Profile, LoadError> {
+    let profile = parse_profile(path, text)?;
+    validate(&profile).map_err(|problems| LoadError::Invalid {
+        path: path.to_path_buf(),
+        problems,
+    })?;
+    Ok(profile)
+}
+
+/// Loads a user's `--profile FILE`: read, parse, validate.
+pub fn load_file(path: &Path) -> Result<Profile, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Read {
+        path: path.to_path_buf(),
+        errno: crate::errno::io_error_name(&e),
+        message: e.to_string(),
+    })?;
+    load_str(path, &text)
+}
+
+/// The built-in profiles, each parsed and validated; the first failure is returned.
+pub fn builtin_checked() -> Result<Vec<Profile>, LoadError> {
+    BUILTIN
+        .iter()
+        .map(|(name, text)| load_str(&Path::new("probes").join(name), text))
+        .collect()
+}
+
+/// The built-in profiles. The tests guarantee every file loads; should one ever fail, it is left
+/// out here and [`catalogue`] (which uses [`builtin_checked`]) reports the error.
 pub fn builtin() -> Vec<Profile> {
-    Vec::new()
+    BUILTIN
+        .iter()
+        .filter_map(|(name, text)| load_str(&Path::new("probes").join(name), text).ok())
+        .collect()
 }
-pub fn load_file(path: &std::path::Path) -> Result<Profile, String> {
-    Err(format!("cannot load {}", path.display()))
+
+/// The catalogue to judge: the built-in profiles plus the user's. A user profile with a built-in
+/// id replaces it in place; new ids come after the built-ins, in the order given.
+pub fn catalogue(extra: &[Profile]) -> Result<Vec<Profile>, String> {
+    let mut profiles = builtin_checked().map_err(|e| e.to_string())?;
+    let mut seen_extra: Vec<&str> = Vec::new();
+    for profile in extra {
+        if seen_extra.contains(&profile.id.as_str()) {
+            return Err(format!("two user profiles have the id `{}`", profile.id));
+        }
+        seen_extra.push(&profile.id);
+        validate(profile).map_err(|problems| {
+            format!("invalid profile `{}`: {}", profile.id, problems.join("; "))
+        })?;
+        match profiles.iter_mut().find(|p| p.id == profile.id) {
+            Some(existing) => *existing = profile.clone(),
+            None => profiles.push(profile.clone()),
+        }
+    }
+    Ok(profiles)
 }
+
+#[cfg(test)]
+mod builtin_tests;
+#[cfg(test)]
+mod user_tests;

@@ -158,8 +158,9 @@ pub struct Requirement {
     /// When the observation fails, only these errnos count as violations (others: unobserved).
     #[serde(default)]
     pub errnos: Vec<String>,
-    /// Violated whenever it applies (its `versions`/`os`/`arch` filters matched) and the
-    /// observation was made: for facts such as "this installed version has bug X".
+    /// Violated whenever the requirement applies (its `versions`/`os`/`arch` filters matched),
+    /// whatever the observation says: for known-bad releases. `probe` names the observation
+    /// shown as evidence (e.g. `python.packages` for the installed version).
     #[serde(default)]
     pub violated_when_applicable: bool,
     pub explain: String,

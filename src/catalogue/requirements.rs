@@ -52,7 +52,7 @@ pub fn generated(profile: &Profile) -> Vec<Requirement> {
             errnos: vec![],
             violated_when_applicable: false,
             explain: format!("{} listens on port {} ({}) by default; it cannot start while another process holds it", profile.name, p.port, p.role),
-            remediation: format!("stop the process holding port {} or configure {} to use another port", p.port, profile.name),
+            remediation: format!("Stop the process holding port {} (named in the evidence) or configure {} to use another port.", p.port, profile.name),
             source: p.source.clone(),
         });
     }
@@ -69,7 +69,7 @@ pub fn generated(profile: &Profile) -> Vec<Requirement> {
             errnos: vec![],
             violated_when_applicable: false,
             explain: format!("{} takes an exclusive {} lock on {} in its data dir; a second instance cannot open it", profile.name, l.mechanism, l.path),
-            remediation: format!("close the other process using this data dir (the holder is named in the evidence), or give {} its own data dir", profile.name),
+            remediation: format!("Close the other process using this data dir (named in the evidence), or give {} its own data dir.", profile.name),
             source: l.source.clone(),
         });
     }
@@ -99,9 +99,9 @@ pub fn generated(profile: &Profile) -> Vec<Requirement> {
                 profile.name, s.name, where_
             ),
             remediation: if s.base == "tmp" {
-                "set TMPDIR to a short path on the Linux filesystem (e.g. /tmp)".into()
+                "Set TMPDIR to a short path on the Linux filesystem (e.g. /tmp).".into()
             } else {
-                "use a data dir with a shorter absolute path".into()
+                "Use a data dir with a shorter absolute path (unix socket paths are limited to 107 bytes on Linux, 103 on macOS).".into()
             },
             source: s.source.clone(),
         });

@@ -49,6 +49,8 @@ pub struct Reason {
     pub effect: Effect,
     /// What was observed (the observation's message, or the predicate that failed).
     pub observed: String,
+    /// Who holds the contested resource, when the observation names one (`pid 4242 (python3)`).
+    pub holder: Option<String>,
     pub explain: String,
     pub remediation: String,
     pub source: String,
@@ -191,13 +193,35 @@ fn is_decisive(r: &Reason, verdict: Verdict) -> bool {
     }
 }
 
+/// The process an observation names as holding a port or lock (`owner_*` / `holder_*` values).
+fn holder_of(obs: &Observation) -> Option<String> {
+    let pid = obs
+        .value("owner_pid")
+        .or_else(|| obs.value("holder_pid"))
+        .and_then(|v| v.as_u64())?;
+    let cmd = obs
+        .value("owner_command")
+        .or_else(|| obs.value("holder_command"))
+        .and_then(|v| v.as_str());
+    Some(match cmd {
+        Some(c) => format!("pid {pid} ({c})"),
+        None => format!("pid {pid}"),
+    })
+}
+
 /// `lock.flock in /mnt/c/proj: ENOLCK` — the evidence column.
 pub fn short_evidence(r: &Reason) -> String {
-    let what = match (&r.errno, r.outcome) {
+    let mut what = match (&r.errno, r.outcome) {
         (Some(e), _) => e.clone(),
         (None, Outcome::Unobserved) => r.status.as_str().to_string(),
         (None, _) => r.observed.clone(),
     };
+    if let Some(h) = &r.holder
+        && r.outcome == Outcome::Violated
+        && !what.contains(h.as_str())
+    {
+        what = format!("{what}, held by {h}");
+    }
     if r.target == "host" || r.target.is_empty() {
         format!("{}: {}", r.probe, what)
     } else {
@@ -236,6 +260,7 @@ fn reason_for(req: &Requirement, obs: Option<&Observation>, dir: Option<&String>
         outcome: Outcome::Unobserved,
         effect: req.effect,
         observed: format!("no observation `{}` was made", req.probe),
+        holder: None,
         explain: req.explain.clone(),
         remediation: req.remediation.clone(),
         source: req.source.clone(),
@@ -245,6 +270,7 @@ fn reason_for(req: &Requirement, obs: Option<&Observation>, dir: Option<&String>
     reason.status = obs.status;
     reason.errno = obs.errno.clone();
     reason.observed = obs.message.clone();
+    reason.holder = holder_of(obs);
     reason.outcome = match obs.status {
         Status::Pass => Outcome::Satisfied,
         Status::Fail => {

@@ -64,3 +64,222 @@ pub struct DataDirFacts {
     pub writable: Option<bool>,
     pub filesystem: FsFacts,
 }
+
+use super::HostRoot;
+use super::mounts::{self, MountEntry, MountTable};
+use std::path::{Component, Path};
+
+/// Facts for several data dirs, reading the mount table once.
+pub fn collect_data_dirs(root: &HostRoot, given: &[String]) -> Vec<DataDirFacts> {
+    let table = if cfg!(windows) && !root.is_recorded() {
+        None
+    } else {
+        mounts::read_table(root)
+    };
+    given
+        .iter()
+        .map(|g| collect_data_dir(root, g, table.as_ref()))
+        .collect()
+}
+
+/// Facts for one data dir. On a live host: existence, access(W_OK), statfs, and the mount
+/// table entry the path lives on. Under a recorded root only the recorded mount table is
+/// consulted (existence is still checked on this machine, but nothing else is taken from it).
+pub fn collect_data_dir(root: &HostRoot, given: &str, table: Option<&MountTable>) -> DataDirFacts {
+    let path = super::absolute(Path::new(given));
+    let meta = std::fs::metadata(&path).ok();
+    let exists = meta.is_some();
+    let is_dir = meta.is_some_and(|m| m.is_dir());
+    let live = !root.is_recorded();
+    #[cfg(windows)]
+    if live {
+        return DataDirFacts {
+            given: given.into(),
+            filesystem: windows_fs_facts(&path),
+            path,
+            exists,
+            is_dir,
+            writable: None,
+        };
+    }
+    // The mount table names resolved paths: resolve symlinks when the path is live.
+    let lookup = if live && exists {
+        std::fs::canonicalize(&path).unwrap_or_else(|_| lexically_normal(&path))
+    } else {
+        lexically_normal(&path)
+    };
+    let entry =
+        table.and_then(|t| mounts::longest_mount_for(&lookup.to_string_lossy(), &t.entries));
+    let format = table.map(|t| t.format).unwrap_or("mountinfo");
+    let live_checks = if live && exists {
+        LiveChecks::run(&path)
+    } else {
+        LiveChecks::default()
+    };
+    let mut filesystem = fs_facts(entry, format, &live_checks);
+    if live_checks.erofs {
+        filesystem.read_only = Some(true);
+    }
+    DataDirFacts {
+        given: given.into(),
+        path,
+        exists,
+        is_dir,
+        writable: live_checks.writable,
+        filesystem,
+    }
+}
+
+/// What statfs and access(W_OK) said about a live path.
+#[derive(Default)]
+struct LiveChecks {
+    magic: Option<u64>,
+    magic_name: Option<String>,
+    free_bytes: Option<u64>,
+    total_bytes: Option<u64>,
+    read_only: Option<bool>,
+    writable: Option<bool>,
+    /// access(W_OK) failed with EROFS.
+    erofs: bool,
+}
+
+impl LiveChecks {
+    #[cfg(unix)]
+    fn run(path: &Path) -> Self {
+        use crate::platform::unix::statfs;
+        let mut checks = LiveChecks::default();
+        if let Ok(st) = statfs::stat(path) {
+            checks.magic = st.magic;
+            checks.magic_name = st.type_name;
+            checks.free_bytes = Some(st.free_bytes);
+            checks.total_bytes = Some(st.total_bytes);
+            checks.read_only = Some(st.read_only);
+        }
+        if let Ok((writable, errno)) = statfs::writable(path) {
+            checks.writable = Some(writable);
+            checks.erofs = errno.as_deref() == Some("EROFS");
+        }
+        checks
+    }
+
+    #[cfg(not(unix))]
+    fn run(_path: &Path) -> Self {
+        LiveChecks::default()
+    }
+}
+
+/// Combine the mount-table entry and statfs: the type comes from the mount table (it tells
+/// 9p/drvfs/virtiofs apart), the magic corroborates it; when the two disagree statfs wins,
+/// since it describes the path itself.
+fn fs_facts(entry: Option<&MountEntry>, format: &str, live: &LiveChecks) -> FsFacts {
+    let magic_hex = live.magic.map(|m| format!("{m:#x}"));
+    let from_statfs_only = |type_name: Option<&str>, source_of_facts: String| {
+        let fs_type = type_name.unwrap_or("unknown").to_string();
+        FsFacts {
+            class: mounts::classify(&fs_type, "", ""),
+            fs_type,
+            source: None,
+            mount_point: None,
+            options: None,
+            read_only: live.read_only,
+            free_bytes: live.free_bytes,
+            total_bytes: live.total_bytes,
+            statfs_magic: magic_hex.clone(),
+            source_of_facts,
+        }
+    };
+    let Some(e) = entry else {
+        let what = if live.read_only.is_some() {
+            "statfs"
+        } else {
+            "none"
+        };
+        return from_statfs_only(live.magic_name.as_deref(), what.to_string());
+    };
+    #[cfg(unix)]
+    if let Some(name) = live.magic_name.as_deref()
+        && !crate::platform::unix::statfs::type_matches_magic(&e.fs_type, name)
+    {
+        let why = format!(
+            "statfs ({format} entry {} type {} disagrees with the magic)",
+            e.mount_point, e.fs_type
+        );
+        return from_statfs_only(Some(name), why);
+    }
+    let source_of_facts = if live.read_only.is_some() {
+        format!("statfs+{format}")
+    } else {
+        format.to_string()
+    };
+    FsFacts {
+        fs_type: e.fs_type.clone(),
+        class: mounts::classify(&e.fs_type, &e.source, &e.options),
+        source: Some(e.source.clone()),
+        mount_point: Some(e.mount_point.clone()),
+        options: Some(e.options.clone()),
+        read_only: live.read_only.or(Some(e.read_only)),
+        free_bytes: live.free_bytes,
+        total_bytes: live.total_bytes,
+        statfs_magic: magic_hex,
+        source_of_facts,
+    }
+}
+
+/// `/a/./b/../c` → `/a/c`, without touching the filesystem.
+fn lexically_normal(path: &Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Class of a Windows path from its prefix alone (no volume query yet): a drive letter is
+/// local, `\\wsl$\…`/`\\wsl.localhost\…` a WSL share, any other UNC path a network share.
+#[cfg(any(windows, test))]
+pub fn classify_windows_path(path: &str) -> FsClass {
+    let p = path.replace('/', "\\").to_ascii_lowercase();
+    let p = p
+        .strip_prefix("\\\\?\\")
+        .map(|rest| rest.to_string())
+        .unwrap_or(p);
+    if let Some(unc) = p.strip_prefix("unc\\").or_else(|| p.strip_prefix("\\\\")) {
+        let server = unc.split('\\').next().unwrap_or("");
+        return if server == "wsl$" || server == "wsl.localhost" {
+            FsClass::WslShare
+        } else {
+            FsClass::Network
+        };
+    }
+    let b = p.as_bytes();
+    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        FsClass::Local
+    } else {
+        FsClass::Unknown
+    }
+}
+
+#[cfg(windows)]
+fn windows_fs_facts(path: &Path) -> FsFacts {
+    FsFacts {
+        fs_type: "unknown".into(),
+        class: classify_windows_path(&path.to_string_lossy()),
+        source: None,
+        mount_point: None,
+        options: None,
+        read_only: None,
+        free_bytes: None,
+        total_bytes: None,
+        statfs_magic: None,
+        source_of_facts: "path prefix (volume not queried)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -46,6 +46,9 @@ pub struct HostFacts {
     pub distribution: Option<Distribution>,
     /// glibc version (`2.36`), None on musl/macOS/Windows.
     pub glibc_version: Option<Sourced<String>>,
+    /// The host's C library, `glibc` or `musl`, when known.
+    #[serde(default)]
+    pub libc: Option<Sourced<String>>,
     pub cpu: CpuFacts,
     pub memory: MemoryFacts,
     pub wsl: WslFacts,
@@ -144,36 +147,10 @@ pub fn absolute(path: &Path) -> PathBuf {
 }
 
 /// Facts for every data dir the user named (mount table read once).
-/// TEMPORARY: filled in when the host-detection branch lands.
 pub fn collect_data_dirs(root: &HostRoot, given: &[PathBuf]) -> Vec<DataDirFacts> {
-    given
+    let given: Vec<String> = given
         .iter()
-        .map(|g| {
-            let path = absolute(g);
-            let meta = if root.is_recorded() {
-                None
-            } else {
-                std::fs::metadata(&path).ok()
-            };
-            DataDirFacts {
-                given: g.display().to_string(),
-                exists: meta.is_some(),
-                is_dir: meta.as_ref().is_some_and(|m| m.is_dir()),
-                writable: None,
-                filesystem: FsFacts {
-                    fs_type: "unknown".into(),
-                    class: FsClass::Unknown,
-                    source: None,
-                    mount_point: None,
-                    options: None,
-                    read_only: None,
-                    free_bytes: None,
-                    total_bytes: None,
-                    statfs_magic: None,
-                    source_of_facts: "none".into(),
-                },
-                path,
-            }
-        })
-        .collect()
+        .map(|g| g.to_string_lossy().into_owned())
+        .collect();
+    datadir::collect_data_dirs(root, &given)
 }

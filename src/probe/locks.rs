@@ -1,7 +1,14 @@
-//! TODO(stub): probe `locks`.
+//! Probe `locks`: whether file locks exclude across two processes in each data dir, for
+//! `flock`, POSIX `fcntl(F_SETLK)` and Linux OFD locks, and whether `flock` and `fcntl`
+//! locks conflict with each other (they do on 9p, which turns flock into a POSIX lock).
+//!
+//! The first process is a child (`__worker lock-hold KIND FILE`) that takes the lock, prints
+//! `locked` (or `error ERRNO MESSAGE`) and holds it until its stdin closes; the second is this
+//! process, which tries the same lock without blocking, then again after the child is gone.
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
-use std::time::Duration;
+use crate::observation::Observation;
+use std::time::{Duration, Instant};
 
 pub static PROBE: ProbeDef = ProbeDef {
     name: "locks",
@@ -12,13 +19,141 @@ pub static PROBE: ProbeDef = ProbeDef {
     run,
 };
 
-fn plan(_ctx: &ProbeContext, _dir: Option<&DataDir>) -> Vec<Planned> {
-    Vec::new()
+pub const IDS: [&str; 4] = [
+    "lock.flock",
+    "lock.fcntl",
+    "lock.ofd",
+    "lock.flock_fcntl_conflict",
+];
+
+/// Time kept back from the engine's deadline so our own timeouts are reported, not lost.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(30);
+
+fn plan(_ctx: &ProbeContext, dir: Option<&DataDir>) -> Vec<Planned> {
+    dir.map(|d| IDS.iter().map(|id| Planned::new(*id, d.target())).collect())
+        .unwrap_or_default()
 }
 
-fn run(_ctx: &ProbeContext, _dir: Option<&DataDir>, _sink: &Sink) {}
+fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
+    let Some(dir) = dir else { return };
+    let target = dir.target();
+    let skip_all = |message: String, errno: Option<String>| {
+        for id in IDS {
+            let mut o = Observation::skipped(id, &target, message.clone());
+            o.errno = errno.clone();
+            sink.emit(o);
+        }
+    };
+    let scratch = match &dir.scratch {
+        Ok(p) => p,
+        Err(e) => {
+            return skip_all(
+                format!("not run: no scratch dir in the data dir ({})", e.message),
+                e.errno.clone(),
+            );
+        }
+    };
+    let Some(exe) = &ctx.exe else {
+        return skip_all(
+            "not run: lock checks need a second process and this executable's path is unknown"
+                .into(),
+            None,
+        );
+    };
+    let deadline = (Instant::now() + PROBE.timeout)
+        .min(ctx.deadline)
+        .checked_sub(DEADLINE_MARGIN)
+        .unwrap_or(ctx.deadline);
+    #[cfg(unix)]
+    two_process::run_all(exe, scratch, &target, deadline, sink);
+    #[cfg(not(unix))]
+    {
+        let _ = (exe, scratch, deadline);
+        skip_all("not implemented on this OS yet".into(), None);
+    }
+}
 
-/// Entry point of the child process (`__worker`).
-pub fn worker_main(_args: &[std::ffi::OsString]) -> i32 {
-    2
+/// Entry point of the child process (`__worker lock-hold KIND FILE`).
+pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
+    #[cfg(unix)]
+    {
+        two_process::hold(args)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = args;
+        println!("error ENOSYS lock-hold is not implemented on this OS yet");
+        2
+    }
+}
+
+#[cfg(unix)]
+mod two_process;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observation::Status;
+    use crate::probe::ScratchError;
+    use crate::probe::lockfiles::tests::ctx_for;
+    use std::sync::mpsc;
+
+    fn collect(ctx: &ProbeContext, dir: &DataDir) -> Vec<Observation> {
+        let (tx, rx) = mpsc::channel();
+        run(ctx, Some(dir), &Sink::new(tx, 0));
+        rx.try_iter()
+            .filter_map(|m| match m {
+                crate::probe::engine::Msg::Observed(_, o) => Some(*o),
+                crate::probe::engine::Msg::Done(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plans_every_id_for_the_data_dir_and_skips_each_without_an_executable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (ctx, mut dir) = ctx_for(tmp.path(), crate::host::HostRoot::live());
+        dir.scratch = Ok(tmp.path().to_path_buf());
+        let planned = plan(&ctx, Some(&dir));
+        assert_eq!(
+            planned.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+            IDS
+        );
+        assert!(planned.iter().all(|p| p.target == dir.target()));
+        let obs = collect(&ctx, &dir);
+        assert_eq!(obs.len(), IDS.len());
+        assert!(
+            obs.iter()
+                .all(|o| o.status == Status::Skipped && o.message.contains("executable")),
+            "{obs:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_scratch_dir_skips_each_with_the_scratch_errno() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut ctx, mut dir) = ctx_for(tmp.path(), crate::host::HostRoot::live());
+        ctx.exe = Some("/bin/true".into());
+        dir.scratch = Err(ScratchError {
+            errno: Some("EROFS".into()),
+            message: "read-only".into(),
+        });
+        let obs = collect(&ctx, &dir);
+        assert_eq!(obs.len(), IDS.len());
+        for o in obs {
+            assert_eq!(
+                (o.status, o.errno.as_deref()),
+                (Status::Skipped, Some("EROFS"))
+            );
+            assert!(o.message.contains("read-only"));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_holder_refuses_bad_arguments() {
+        assert_eq!(worker_main(&[]), 2);
+        assert_eq!(worker_main(&["lockf".into(), "/tmp/x".into()]), 2);
+        assert_eq!(worker_main(&["flock".into(), "/nonexistent/x".into()]), 1);
+    }
 }

@@ -1,7 +1,18 @@
-//! TODO(stub): probe `mmap`.
+//! Probe `mmap`: memory-mapped file behaviour in each data dir (private map, shared write +
+//! msync + read(), Qdrant's two-map check, map of a grown file, ftruncate under a map, and a
+//! 4 MiB fill that raises SIGBUS when the disk cannot back it).
+//!
+//! Every check runs in a child process (`__worker mmap SCRATCH`), so a SIGBUS kills the child,
+//! never the tool. The child prints `begin <id>` before each check and `obs <json>` after it;
+//! the parent turns that transcript — and how the child ended — into observations.
 
+use super::worker::{WorkerExit, WorkerProcess};
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
-use std::time::Duration;
+use crate::observation::{Observation, Status};
+use std::time::{Duration, Instant};
+use transcript::Transcript;
+
+mod transcript;
 
 pub static PROBE: ProbeDef = ProbeDef {
     name: "mmap",
@@ -12,13 +23,254 @@ pub static PROBE: ProbeDef = ProbeDef {
     run,
 };
 
-fn plan(_ctx: &ProbeContext, _dir: Option<&DataDir>) -> Vec<Planned> {
-    Vec::new()
+/// The observations, in the order the worker runs them.
+pub const IDS: [&str; 6] = [
+    "mmap.private",
+    "mmap.shared_rw",
+    "mmap.two_map",
+    "mmap.grown_ro",
+    "mmap.truncate_mapped",
+    "mmap.fill",
+];
+
+/// Time kept back from the engine's deadline so our own timeouts are reported, not lost.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(30);
+
+fn plan(_ctx: &ProbeContext, dir: Option<&DataDir>) -> Vec<Planned> {
+    dir.map(|d| IDS.iter().map(|id| Planned::new(*id, d.target())).collect())
+        .unwrap_or_default()
 }
 
-fn run(_ctx: &ProbeContext, _dir: Option<&DataDir>, _sink: &Sink) {}
+fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
+    let Some(dir) = dir else { return };
+    let target = dir.target();
+    let skip_all = |message: String, errno: Option<String>| {
+        for id in IDS {
+            let mut o = Observation::skipped(id, &target, message.clone());
+            o.errno = errno.clone();
+            sink.emit(o);
+        }
+    };
+    let scratch = match &dir.scratch {
+        Ok(p) => p,
+        Err(e) => {
+            return skip_all(
+                format!("not run: no scratch dir in the data dir ({})", e.message),
+                e.errno.clone(),
+            );
+        }
+    };
+    let Some(exe) = &ctx.exe else {
+        return skip_all(
+            "not run: mmap checks run in a child process and this executable's path is unknown"
+                .into(),
+            None,
+        );
+    };
+    if cfg!(not(unix)) {
+        return skip_all("not implemented on this OS yet".into(), None);
+    }
+    let deadline = (Instant::now() + PROBE.timeout)
+        .min(ctx.deadline)
+        .checked_sub(DEADLINE_MARGIN)
+        .unwrap_or(ctx.deadline);
+    let mut worker = match WorkerProcess::spawn(exe, "mmap", &[scratch.clone().into_os_string()]) {
+        Ok(w) => w,
+        Err(e) => {
+            for id in IDS {
+                let mut o = Observation::from_io_error(
+                    id,
+                    &target,
+                    "could not start the mmap worker process",
+                    &e,
+                );
+                o.status = Status::Error;
+                sink.emit(o);
+            }
+            return;
+        }
+    };
+    let mut transcript = Transcript::new(&target);
+    while let Some(line) = worker.read_line(deadline) {
+        transcript
+            .line(&line)
+            .into_iter()
+            .for_each(|o| sink.emit(o));
+    }
+    let end = if Instant::now() >= deadline {
+        WorkerExit::TimedOut
+    } else {
+        worker.wait(deadline)
+    };
+    drop(worker);
+    transcript
+        .finish(&end)
+        .into_iter()
+        .for_each(|o| sink.emit(o));
+}
 
-/// Entry point of the child process (`__worker`).
-pub fn worker_main(_args: &[std::ffi::OsString]) -> i32 {
+/// Entry point of the child process (`__worker mmap SCRATCH_DIR`).
+pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
+    let Some(dir) = args.first() else {
+        eprintln!("wsl-vecprobe: worker mmap needs a scratch dir");
+        return 2;
+    };
+    run_checks(std::path::Path::new(dir), &mut std::io::stdout())
+}
+
+#[cfg(unix)]
+fn run_checks(dir: &std::path::Path, out: &mut dyn std::io::Write) -> i32 {
+    let target = dir.display().to_string();
+    for (id, check) in crate::platform::unix::mmap::CHECKS {
+        if writeln!(out, "begin {id}")
+            .and_then(|_| out.flush())
+            .is_err()
+        {
+            return 3;
+        }
+        let start = Instant::now();
+        let obs = match check(dir) {
+            Ok(p) => {
+                let mut o = Observation::pass(*id, &target, p.message);
+                o.values = p.values;
+                o
+            }
+            Err(f) => {
+                let mut o = Observation::fail(*id, &target, f.message);
+                o.errno = f.errno;
+                o
+            }
+        }
+        .elapsed_since(start);
+        remove_check_files(dir);
+        let Ok(json) = serde_json::to_string(&obs) else {
+            return 3;
+        };
+        if writeln!(out, "obs {json}")
+            .and_then(|_| out.flush())
+            .is_err()
+        {
+            return 3;
+        }
+    }
+    0
+}
+
+#[cfg(not(unix))]
+fn run_checks(_dir: &std::path::Path, _out: &mut dyn std::io::Write) -> i32 {
     2
+}
+
+/// The checks' files (`mmap-*`) are removed after each check so a small filesystem is not
+/// filled by earlier checks before `mmap.fill` runs.
+#[cfg(unix)]
+fn remove_check_files(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("mmap-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observation::Status;
+    use crate::probe::ScratchError;
+    use crate::probe::lockfiles::tests::ctx_for;
+    use std::sync::mpsc;
+
+    fn collect(ctx: &ProbeContext, dir: &DataDir) -> Vec<Observation> {
+        let (tx, rx) = mpsc::channel();
+        run(ctx, Some(dir), &Sink::new(tx, 0));
+        rx.try_iter()
+            .filter_map(|m| match m {
+                crate::probe::engine::Msg::Observed(_, o) => Some(*o),
+                crate::probe::engine::Msg::Done(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plans_every_id_for_the_data_dir_and_skips_each_without_an_executable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (ctx, mut dir) = ctx_for(tmp.path(), crate::host::HostRoot::live());
+        dir.scratch = Ok(tmp.path().to_path_buf());
+        let planned = plan(&ctx, Some(&dir));
+        assert_eq!(
+            planned.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+            IDS
+        );
+        assert!(planned.iter().all(|p| p.target == dir.target()));
+        let obs = collect(&ctx, &dir);
+        assert_eq!(obs.len(), IDS.len());
+        assert!(
+            obs.iter()
+                .all(|o| o.status == Status::Skipped && o.message.contains("executable")),
+            "{obs:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_scratch_dir_skips_each_with_the_scratch_errno() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut ctx, mut dir) = ctx_for(tmp.path(), crate::host::HostRoot::live());
+        ctx.exe = Some("/bin/true".into());
+        dir.scratch = Err(ScratchError {
+            errno: Some("EROFS".into()),
+            message: "read-only".into(),
+        });
+        let obs = collect(&ctx, &dir);
+        assert_eq!(obs.len(), IDS.len());
+        for o in obs {
+            assert_eq!(
+                (o.status, o.errno.as_deref()),
+                (Status::Skipped, Some("EROFS"))
+            );
+            assert!(o.message.contains("read-only"));
+        }
+    }
+
+    #[cfg(unix)]
+    fn lines_of_a_real_run(dir: &std::path::Path) -> Vec<String> {
+        let mut out = Vec::new();
+        assert_eq!(run_checks(dir, &mut out), 0);
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_real_in_process_run_passes_every_check_and_is_retargeted_to_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines = lines_of_a_real_run(dir.path());
+        assert_eq!(lines.len(), 2 * IDS.len());
+        let mut t = Transcript::new("/data");
+        let obs: Vec<Observation> = lines.iter().flat_map(|l| t.line(l)).collect();
+        assert!(t.finish(&WorkerExit::Code(0)).is_empty());
+        assert_eq!(obs.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), IDS);
+        for o in &obs {
+            assert_eq!(o.status, Status::Pass, "{o:?}");
+            assert_eq!(o.target, "/data");
+        }
+        assert_eq!(obs[5].values["bytes"], 4 * 1024 * 1024);
+        // The worker removes its files after each check.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn ids_match_the_checks_the_worker_runs() {
+        let run: Vec<&str> = crate::platform::unix::mmap::CHECKS
+            .iter()
+            .map(|(id, _)| *id)
+            .collect();
+        assert_eq!(run, IDS);
+    }
 }

@@ -53,7 +53,7 @@ pub fn render(report: &Report) -> String {
             cell(&if b.remediation.is_empty() {
                 "—".to_string()
             } else {
-                b.remediation.join("; ")
+                b.remediation.join(" ")
             })
         ));
     }

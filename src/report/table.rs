@@ -58,7 +58,7 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
         row.push(Cell::new(if b.remediation.is_empty() {
             "—".to_string()
         } else {
-            b.remediation.join("; ")
+            b.remediation.join(" ")
         }));
         t.add_row(row);
     }

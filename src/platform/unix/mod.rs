@@ -2,4 +2,9 @@
 
 pub mod fileops;
 pub mod limits;
+pub mod locks;
+pub mod mmap;
+#[cfg(target_os = "linux")]
+pub mod netowner;
+pub mod statfs;
 pub mod uds;

@@ -1,0 +1,102 @@
+//! Who holds a busy port: the `ports` probe's owner lookup. On Linux one read of
+//! /proc/net/tcp{,6} and one deadline-bounded scan of /proc/*/fd for all busy ports at once
+//! (`platform::unix::netowner`); elsewhere not implemented yet.
+
+use super::PortCheck;
+use std::time::Instant;
+
+/// What the owner lookup found for a port.
+#[derive(Default)]
+pub(super) struct OwnerInfo {
+    pub(super) pid: Option<u32>,
+    pub(super) command: Option<String>,
+    pub(super) uid: Option<u32>,
+    /// `found`, `not-found`, `not-visible`, `deadline`, `unreadable`, `unsupported`.
+    pub(super) lookup: &'static str,
+}
+
+impl OwnerInfo {
+    pub(super) fn describe(&self) -> String {
+        match (self.pid, self.lookup) {
+            (Some(pid), _) => format!(
+                "held by pid {pid} ({})",
+                self.command.as_deref().unwrap_or("command unreadable")
+            ),
+            (None, "deadline") => {
+                "owner unknown: the deadline passed before /proc/*/fd was fully scanned".into()
+            }
+            (None, "not-visible") => format!(
+                "owner unknown: a socket of uid {} holds it (/proc/net/tcp), but no process \
+                 visible here has it open (another user's process, or another PID namespace)",
+                self.uid
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|| "?".into())
+            ),
+            (None, "not-found") => "owner unknown: no socket on this port in this network \
+                                    namespace's /proc/net/tcp{,6}"
+                .into(),
+            (None, "unreadable") => "owner unknown: /proc/net/tcp unreadable".into(),
+            _ => "owner lookup not implemented on this OS".into(),
+        }
+    }
+}
+
+/// Look up the holder of every busy port: one read of the socket tables, one bounded scan.
+#[cfg(target_os = "linux")]
+pub(super) fn find_owners(busy: &[PortCheck], deadline: Instant) -> Vec<OwnerInfo> {
+    use crate::platform::unix::netowner;
+    use std::path::Path;
+    let proc_root = Path::new("/proc");
+    let Ok(entries) = netowner::read_socket_tables(proc_root) else {
+        return busy
+            .iter()
+            .map(|_| OwnerInfo {
+                lookup: "unreadable",
+                ..OwnerInfo::default()
+            })
+            .collect();
+    };
+    let holders: Vec<Option<&netowner::SocketEntry>> = busy
+        .iter()
+        .map(|c| netowner::holder_of_port(&entries, c.port))
+        .collect();
+    let wanted = holders.iter().flatten().map(|h| h.inode).collect();
+    let scan = netowner::find_socket_owners(proc_root, &wanted, deadline);
+    holders
+        .iter()
+        .map(|holder| match holder {
+            None => OwnerInfo {
+                lookup: "not-found",
+                ..OwnerInfo::default()
+            },
+            Some(h) => match scan.owners.get(&h.inode) {
+                Some(o) => OwnerInfo {
+                    pid: Some(o.pid),
+                    command: o.command.clone(),
+                    uid: Some(h.uid),
+                    lookup: "found",
+                },
+                None if !scan.complete => OwnerInfo {
+                    uid: Some(h.uid),
+                    lookup: "deadline",
+                    ..OwnerInfo::default()
+                },
+                None => OwnerInfo {
+                    uid: Some(h.uid),
+                    lookup: "not-visible",
+                    ..OwnerInfo::default()
+                },
+            },
+        })
+        .collect()
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(super) fn find_owners(busy: &[PortCheck], _deadline: Instant) -> Vec<OwnerInfo> {
+    busy.iter()
+        .map(|_| OwnerInfo {
+            lookup: "unsupported",
+            ..OwnerInfo::default()
+        })
+        .collect()
+}

@@ -1,0 +1,169 @@
+//! Fault lab, filesystems: a read-only filesystem, a full one, one with a few KiB free, and a
+//! FUSE mount that refuses shared memory maps — each created for real in a private mount
+//! namespace (root only; skipped with a reason otherwise, fatal in CI), then the built binary
+//! is run against it and both the observation and the verdicts it drives are asserted.
+
+mod common;
+use common::*;
+
+/// Embedded backends that keep files in the data dir.
+const FILE_BACKENDS: [&str; 7] = [
+    "milvus-lite",
+    "qdrant-local",
+    "qdrant-edge",
+    "chroma",
+    "lancedb",
+    "sqlite-vec",
+    "duckdb-vss",
+];
+
+#[test]
+fn read_only_filesystem_is_observed_as_erofs_and_blocks_embedded_backends() {
+    if !privileged("read_only_filesystem", &["unshare", "mount"]) {
+        return;
+    }
+    let (t, dir) = tempdir();
+    let before = snapshot(t.path());
+    let script = r#"mount -t tmpfs -o ro,size=1m tmpfs "$1" || exit 97; "$2" check --data-dir "$1" --format json; rc=$?; ls -A "$1" >&2; exit $rc"#;
+    let r = in_mount_namespace(script, &dir, &[]);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    let report = r.json();
+    assert_observed(&report, "file.create", Some(&dir), "fail", Some("EROFS"));
+    assert_eq!(report["data_dirs"][0]["filesystem"]["read_only"], true);
+    for b in FILE_BACKENDS {
+        assert_verdict(&report, b, Some(&dir), &["blocked"]);
+        assert!(
+            has_violated_reason(&report, b, Some(&dir), "file.create"),
+            "{b} names file.create"
+        );
+    }
+    assert_unchanged(&before, t.path());
+}
+
+#[test]
+fn full_filesystem_gives_enospc_and_a_contained_sigbus() {
+    if !privileged("full_filesystem", &["unshare", "mount", "dd"]) {
+        return;
+    }
+    let (t, dir) = tempdir();
+    let before = snapshot(t.path());
+    // Fill the tmpfs completely, then run; list what is left afterwards on stderr.
+    let script = r#"mount -t tmpfs -o size=256k tmpfs "$1" || exit 97
+dd if=/dev/zero of="$1/filler" bs=4k 2>/dev/null
+"$2" check --data-dir "$1" --format json; rc=$?
+ls -A "$1" >&2; exit $rc"#;
+    let r = in_mount_namespace(script, &dir, &[]);
+    r.assert_no_panic();
+    assert_eq!(
+        r.code,
+        Some(0),
+        "the tool exits normally; stderr:\n{}",
+        r.stderr
+    );
+    let report = r.json();
+    assert_observed(&report, "file.create", Some(&dir), "fail", Some("ENOSPC"));
+    let fill = probe(&report, "mmap.fill", Some(&dir));
+    assert!(
+        fill["errno"] == "SIGBUS" || fill["errno"] == "ENOSPC",
+        "writing through a shared map on a full disk is SIGBUS (or ENOSPC when the file could not be created): {fill:#}"
+    );
+    for b in FILE_BACKENDS {
+        assert_verdict(&report, b, Some(&dir), &["blocked"]);
+    }
+    assert!(
+        r.stderr.lines().any(|l| l.trim() == "filler") && !r.stderr.contains(".wsl-vecprobe-"),
+        "only the filler is left: {}",
+        r.stderr
+    );
+    assert_unchanged(&before, t.path());
+}
+
+#[test]
+fn a_few_kib_free_lets_small_writes_pass_but_mapping_and_preallocating_fail() {
+    if !privileged("few_kib_free", &["unshare", "mount", "dd"]) {
+        return;
+    }
+    let (t, dir) = tempdir();
+    let before = snapshot(t.path());
+    let script = r#"mount -t tmpfs -o size=1m tmpfs "$1" || exit 97
+dd if=/dev/zero of="$1/filler" bs=1k count=960 2>/dev/null
+"$2" check --data-dir "$1" --format json; rc=$?
+ls -A "$1" >&2; exit $rc"#;
+    let r = in_mount_namespace(script, &dir, &[]);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    let report = r.json();
+    assert_observed(&report, "file.create", Some(&dir), "pass", None);
+    assert_observed(&report, "mmap.fill", Some(&dir), "fail", Some("SIGBUS"));
+    assert_observed(
+        &report,
+        "file.preallocate",
+        Some(&dir),
+        "fail",
+        Some("ENOSPC"),
+    );
+    // Qdrant maps its segments and preallocates its WAL: more than fits.
+    for b in ["qdrant-edge", "qdrant-server"] {
+        assert_verdict(&report, b, Some(&dir), &["blocked"]);
+        assert!(
+            has_violated_reason(&report, b, Some(&dir), "mmap.fill")
+                || has_violated_reason(&report, b, Some(&dir), "file.preallocate"),
+            "{b} names the map/preallocation failure"
+        );
+    }
+    assert!(
+        !r.stderr.contains(".wsl-vecprobe-"),
+        "scratch removed: {}",
+        r.stderr
+    );
+    assert_unchanged(&before, t.path());
+}
+
+#[test]
+fn a_fuse_mount_with_direct_io_refuses_shared_maps_with_enodev() {
+    if !privileged("fuse_direct_io", &["unshare", "bindfs", "fusermount"]) {
+        return;
+    }
+    let (t, dir) = tempdir();
+    let src = format!("{dir}/src");
+    let mnt = format!("{dir}/mnt");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::create_dir(&mnt).unwrap();
+    std::fs::write(format!("{src}/existing.bin"), [7u8; 100]).unwrap();
+    let before = snapshot(t.path());
+    let script = format!(
+        r#"bindfs -o direct_io "{src}" "$1" || exit 97
+"$2" check --data-dir "$1" --format json; rc=$?
+fusermount -u "$1"; exit $rc"#
+    );
+    let r = in_mount_namespace(&script, &mnt, &[]);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    let report = r.json();
+    assert_eq!(report["data_dirs"][0]["filesystem"]["class"], "fuse");
+    assert_observed(
+        &report,
+        "mmap.shared_rw",
+        Some(&mnt),
+        "fail",
+        Some("ENODEV"),
+    );
+    assert_observed(&report, "mmap.private", Some(&mnt), "pass", None);
+    // Backends that need shared writable maps are blocked …
+    for b in ["qdrant-edge", "usearch"] {
+        assert_verdict(&report, b, Some(&mnt), &["blocked"]);
+        assert!(
+            has_violated_reason(&report, b, Some(&mnt), "mmap."),
+            "{b} names the mmap failure"
+        );
+    }
+    // … the others are not blocked by it.
+    for b in ["faiss", "qdrant-local", "milvus-lite"] {
+        assert!(
+            !has_violated_reason(&report, b, Some(&mnt), "mmap."),
+            "{b} does not need shared maps"
+        );
+    }
+    assert_unchanged(&before, t.path());
+}
