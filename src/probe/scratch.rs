@@ -16,19 +16,24 @@ pub const PREFIX: &str = ".wsl-vecprobe-";
 
 /// Create a private scratch dir inside `dir` and register it for cleanup.
 pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
-    match tempfile::Builder::new().prefix(PREFIX).tempdir_in(dir) {
-        Ok(t) => {
-            let path = t.keep();
-            DIRS.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(path.clone());
-            Ok(path)
-        }
-        Err(e) => Err(ScratchError {
-            errno: e.raw_os_error().map(crate::errno::errno_name),
-            message: format!("cannot create a scratch dir in {}: {e}", dir.display()),
-        }),
-    }
+    // make_in rather than tempdir_in: tempdir_in wraps the mkdir error with its path, which
+    // drops raw_os_error(), and the probes report that errno (EROFS, ENOSPC, EACCES).
+    let made = tempfile::Builder::new()
+        .prefix(PREFIX)
+        .make_in(dir, |p| std::fs::create_dir(p).map(|()| p.to_path_buf()));
+    let failed = |e: std::io::Error| ScratchError {
+        errno: e.raw_os_error().map(crate::errno::errno_name),
+        message: format!("cannot create a scratch dir in {}: {e}", dir.display()),
+    };
+    let path = match made {
+        // keep(): the handle would otherwise try to delete the path as a file.
+        Ok(named) => named.keep().map_err(|e| failed(e.error))?.0,
+        Err(e) => return Err(failed(e)),
+    };
+    DIRS.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(path.clone());
+    Ok(path)
 }
 
 pub fn register_child(pid: u32) {
@@ -100,6 +105,18 @@ pub fn install_interrupt_handler() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn a_scratch_dir_that_cannot_be_created_names_its_errno() {
+        let base = tempfile::tempdir().unwrap();
+        let err = create_in(&base.path().join("missing")).unwrap_err();
+        let expected = if cfg!(windows) {
+            "ERROR_PATH_NOT_FOUND"
+        } else {
+            "ENOENT"
+        };
+        assert_eq!(err.errno.as_deref(), Some(expected), "{}", err.message);
+    }
+
     #[test]
     fn scratch_dirs_are_created_private_and_removed_by_cleanup() {
         let base = tempfile::tempdir().unwrap();
