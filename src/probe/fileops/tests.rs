@@ -126,7 +126,8 @@ fn a_read_only_mount_fails_file_create_with_erofs_and_skips_the_rest() {
     let Some(ro) = Tmpfs::mount("ro,size=1m") else {
         return;
     };
-    let scratch = scratch_in(ro.path());
+    // The real scratch creation (it fails here, so nothing is registered for cleanup).
+    let scratch = crate::probe::scratch::create_in(ro.path());
     assert_eq!(
         scratch.as_ref().unwrap_err().errno.as_deref(),
         Some("EROFS")
