@@ -74,39 +74,55 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
         .min(ctx.deadline)
         .checked_sub(DEADLINE_MARGIN)
         .unwrap_or(ctx.deadline);
-    let mut worker = match WorkerProcess::spawn(exe, "mmap", &[scratch.clone().into_os_string()]) {
-        Ok(w) => w,
-        Err(e) => {
-            for id in IDS {
-                let mut o = Observation::from_io_error(
-                    id,
-                    &target,
-                    "could not start the mmap worker process",
-                    &e,
-                );
-                o.status = Status::Error;
-                sink.emit(o);
+    let mut transcript = Transcript::new(&target);
+    // A check that dies by a signal (SIGBUS) fails with it; a fresh worker then resumes at the
+    // next check, so one crash does not hide what the other checks would observe.
+    let mut resume_at: Option<&'static str> = None;
+    loop {
+        let mut args = vec![scratch.clone().into_os_string()];
+        args.extend(resume_at.map(std::ffi::OsString::from));
+        let mut worker = match WorkerProcess::spawn(exe, "mmap", &args) {
+            Ok(w) => w,
+            Err(e) => {
+                for id in IDS.iter().copied().filter(|id| transcript.is_pending(id)) {
+                    let mut o = Observation::from_io_error(
+                        id,
+                        &target,
+                        "could not start the mmap worker process",
+                        &e,
+                    );
+                    o.status = Status::Error;
+                    sink.emit(o);
+                }
+                return;
+            }
+        };
+        while let Some(line) = worker.read_line(deadline) {
+            transcript
+                .line(&line)
+                .into_iter()
+                .for_each(|o| sink.emit(o));
+        }
+        let end = if Instant::now() >= deadline {
+            WorkerExit::TimedOut
+        } else {
+            worker.wait(deadline)
+        };
+        drop(worker);
+        if let Some(crashed) = transcript.crashed_check(&end) {
+            sink.emit(crashed);
+            if let Some(next) = transcript.next_pending() {
+                resume_at = Some(next);
+                continue;
             }
             return;
         }
-    };
-    let mut transcript = Transcript::new(&target);
-    while let Some(line) = worker.read_line(deadline) {
         transcript
-            .line(&line)
+            .finish(&end)
             .into_iter()
             .for_each(|o| sink.emit(o));
+        return;
     }
-    let end = if Instant::now() >= deadline {
-        WorkerExit::TimedOut
-    } else {
-        worker.wait(deadline)
-    };
-    drop(worker);
-    transcript
-        .finish(&end)
-        .into_iter()
-        .for_each(|o| sink.emit(o));
 }
 
 /// Entry point of the child process (`__worker mmap SCRATCH_DIR`).
@@ -115,13 +131,25 @@ pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
         eprintln!("wsl-vecprobe: worker mmap needs a scratch dir");
         return 2;
     };
-    run_checks(std::path::Path::new(dir), &mut std::io::stdout())
+    let resume_at = args.get(1).map(|a| a.to_string_lossy().into_owned());
+    run_checks(
+        std::path::Path::new(dir),
+        resume_at.as_deref(),
+        &mut std::io::stdout(),
+    )
 }
 
 #[cfg(unix)]
-fn run_checks(dir: &std::path::Path, out: &mut dyn std::io::Write) -> i32 {
+fn run_checks(dir: &std::path::Path, resume_at: Option<&str>, out: &mut dyn std::io::Write) -> i32 {
     let target = dir.display().to_string();
-    for (id, check) in crate::platform::unix::mmap::CHECKS {
+    let start_index = resume_at
+        .and_then(|r| {
+            crate::platform::unix::mmap::CHECKS
+                .iter()
+                .position(|(id, _)| *id == r)
+        })
+        .unwrap_or(0);
+    for (id, check) in crate::platform::unix::mmap::CHECKS.iter().skip(start_index) {
         if writeln!(out, "begin {id}")
             .and_then(|_| out.flush())
             .is_err()
@@ -157,7 +185,11 @@ fn run_checks(dir: &std::path::Path, out: &mut dyn std::io::Write) -> i32 {
 }
 
 #[cfg(not(unix))]
-fn run_checks(_dir: &std::path::Path, _out: &mut dyn std::io::Write) -> i32 {
+fn run_checks(
+    _dir: &std::path::Path,
+    _resume_at: Option<&str>,
+    _out: &mut dyn std::io::Write,
+) -> i32 {
     2
 }
 
@@ -237,7 +269,7 @@ mod tests {
     #[cfg(unix)]
     fn lines_of_a_real_run(dir: &std::path::Path) -> Vec<String> {
         let mut out = Vec::new();
-        assert_eq!(run_checks(dir, &mut out), 0);
+        assert_eq!(run_checks(dir, None, &mut out), 0);
         String::from_utf8(out)
             .unwrap()
             .lines()

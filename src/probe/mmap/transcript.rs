@@ -59,6 +59,31 @@ impl Transcript {
         out
     }
 
+    /// The worker died by a signal inside a check: that check fails with the signal's name,
+    /// so the parent can start a fresh worker for the checks after it. None when the end was
+    /// not a signal during a check.
+    pub(super) fn crashed_check(&mut self, end: &WorkerExit) -> Option<Observation> {
+        let WorkerExit::Signal(sig) = end else {
+            return None;
+        };
+        let (i, began) = self.current.take()?;
+        self.done[i] = true;
+        Some(
+            Observation::fail(IDS[i], &self.target, signal_message(sig, IDS[i]))
+                .with_errno(sig.clone())
+                .elapsed_since(began),
+        )
+    }
+
+    pub(super) fn is_pending(&self, id: &str) -> bool {
+        Self::index(id).is_some_and(|i| !self.done[i])
+    }
+
+    /// The first check not reported yet.
+    pub(super) fn next_pending(&self) -> Option<&'static str> {
+        self.done.iter().position(|d| !d).map(|i| IDS[i])
+    }
+
     /// The worker is gone (or was killed at the deadline): account for every check not reported.
     pub(super) fn finish(&mut self, end: &WorkerExit) -> Vec<Observation> {
         let mut out = Vec::new();
@@ -143,6 +168,25 @@ mod tests {
             "obs {}",
             serde_json::to_string(&Observation::pass(id, "/scratch", "ok")).unwrap()
         )
+    }
+
+    #[test]
+    fn a_crashed_check_fails_with_its_signal_and_the_next_pending_check_is_named() {
+        let mut t = Transcript::new("/data");
+        t.line(&format!("begin {}", IDS[0]));
+        t.line(&pass_line(IDS[0]));
+        t.line(&format!("begin {}", IDS[1]));
+        let crashed = t
+            .crashed_check(&WorkerExit::Signal("SIGBUS".into()))
+            .expect("a check was running");
+        assert_eq!(crashed.id, IDS[1]);
+        assert_eq!(crashed.status, Status::Fail);
+        assert_eq!(crashed.errno.as_deref(), Some("SIGBUS"));
+        assert_eq!(t.next_pending(), Some(IDS[2]));
+        assert!(
+            t.crashed_check(&WorkerExit::Code(0)).is_none(),
+            "only a signal inside a check counts"
+        );
     }
 
     #[test]
