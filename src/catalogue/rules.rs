@@ -135,11 +135,21 @@ fn judge(
         if req.scope == ReqScope::DataDir && dir.is_none() {
             continue;
         }
-        reasons.push(reason_for(
+        let mut reason = reason_for(
             req,
             find_observation(req, observations, dir, data_dirs),
             dir,
-        ));
+        );
+        if req.violated_when_applicable
+            && reason.outcome == Outcome::Violated
+            && let (Some(v), Some(range)) = (&version, &req.versions)
+        {
+            // The evidence is the version itself, not the message of the observation that read it.
+            let seen = v.version.as_deref().unwrap_or("?");
+            let how = if v.installed { "installed" } else { "assumed" };
+            reason.observed = format!("{} {seen} {how}, in the affected range {range}", v.package);
+        }
+        reasons.push(reason);
     }
     let verdict = verdict_of(&reasons);
     let decisive: Vec<&Reason> = reasons.iter().filter(|r| is_decisive(r, verdict)).collect();
@@ -213,8 +223,10 @@ fn holder_of(obs: &Observation) -> Option<String> {
 pub fn short_evidence(r: &Reason) -> String {
     let mut what = match (&r.errno, r.outcome) {
         (Some(e), _) => e.clone(),
+        // A made observation whose tested field was missing: say which field.
+        (None, Outcome::Unobserved) if r.status == Status::Pass => abbreviate(&r.observed),
         (None, Outcome::Unobserved) => r.status.as_str().to_string(),
-        (None, _) => r.observed.clone(),
+        (None, _) => abbreviate(&r.observed),
     };
     if let Some(h) = &r.holder
         && r.outcome == Outcome::Violated
@@ -227,6 +239,21 @@ pub fn short_evidence(r: &Reason) -> String {
     } else {
         format!("{} in {}: {}", r.probe, r.target, what)
     }
+}
+
+/// At most ~80 characters, cut at a word boundary: the evidence column is a summary; the
+/// full message stays in the reason's `observed`.
+fn abbreviate(text: &str) -> String {
+    const MAX: usize = 80;
+    if text.chars().count() <= MAX {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(MAX).collect();
+    let end = cut
+        .rfind([' ', ',', ';', ':'])
+        .filter(|i| *i > MAX / 2)
+        .unwrap_or(cut.len());
+    format!("{}…", cut[..end].trim_end_matches([' ', ',', ';', ':']))
 }
 
 fn find_observation<'a>(
