@@ -26,7 +26,12 @@ fn low_rlimits_are_reported_and_break_the_floors_of_the_backends_that_need_more(
     assert_eq!(nofile["values"]["soft"], 32, "{nofile:#}");
     let as_ = probe(&report, "limits.as", None);
     assert_eq!(as_["values"]["soft"], 1073741824u64, "{as_:#}");
-    assert_verdict(&report, "elasticsearch", Some(&dir), &["blocked"]);
+    assert_verdict(
+        &report,
+        "elasticsearch",
+        Some(&dir),
+        &["blocked", "degraded"],
+    );
     assert!(has_violated_reason(
         &report,
         "elasticsearch",
