@@ -49,11 +49,23 @@ pub(crate) fn render(report: &crate::report::Report, format: Format, verbose: bo
         Format::Table => {
             let tty = std::io::stdout().is_terminal();
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            // On a terminal comfy-table wraps to its width; in a pipe or file, to $COLUMNS or 120.
+            let width = if tty {
+                None
+            } else {
+                Some(
+                    std::env::var("COLUMNS")
+                        .ok()
+                        .and_then(|c| c.parse().ok())
+                        .filter(|w| *w >= 40)
+                        .unwrap_or(120),
+                )
+            };
             crate::report::table::render(
                 report,
                 &crate::report::table::TableStyle {
                     color: tty && !no_color,
-                    wrap: tty,
+                    width,
                     verbose,
                 },
             )

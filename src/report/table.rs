@@ -9,8 +9,8 @@ use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 
 pub struct TableStyle {
     pub color: bool,
-    /// Wrap to the terminal's width (only when writing to a terminal).
-    pub wrap: bool,
+    /// Wrap to this many columns; None: the terminal's own width.
+    pub width: Option<u16>,
     pub verbose: bool,
 }
 
@@ -87,11 +87,10 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
 fn new_table(style: &TableStyle) -> Table {
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED);
-    t.set_content_arrangement(if style.wrap {
-        ContentArrangement::Dynamic
-    } else {
-        ContentArrangement::Disabled
-    });
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(w) = style.width {
+        t.set_width(w);
+    }
     if !style.color {
         t.force_no_tty();
     }
