@@ -1,0 +1,149 @@
+//! Exit codes a CI job can gate on: 0 when the check ran, 1 when a `--require`d backend is
+//! blocked (with `--strict`: also degraded or unknown), 2 for bad input. A user profile
+//! (`--profile`) whose requirement can never hold makes the outcome independent of the host.
+
+mod common;
+use common::*;
+
+fn profile(dir: &str, effect: &str) -> String {
+    let path = format!("{dir}/never-{effect}.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"id = "never-{effect}"
+name = "A backend this host can never satisfy"
+kind = "embedded"
+summary = "test profile"
+docs = "https://example.org/never"
+
+[[requirement]]
+id = "plan9-only"
+probe = "host.platform"
+scope = "host"
+effect = "{effect}"
+expect = {{ field = "os", one_of = ["plan9"] }}
+explain = "only runs on Plan 9"
+remediation = "Run it on Plan 9."
+source = "https://example.org/never"
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn require_gates_on_blocked_and_strict_also_on_degraded() {
+    let (_t, dir) = tempdir();
+    let (_p, pdir) = tempdir();
+    let block = profile(&pdir, "block");
+    let degrade = profile(&pdir, "degrade");
+    let base = [
+        "check",
+        "--format",
+        "json",
+        "--data-dir",
+        &dir,
+        "--profile",
+        &block,
+        "--profile",
+        &degrade,
+    ];
+
+    let r = run(base, &[]);
+    assert_eq!(r.code, Some(0), "no --require: the check ran: {}", r.stderr);
+    assert_eq!(verdict(&r.json(), "never-block", Some(&dir)), "blocked");
+    assert_eq!(verdict(&r.json(), "never-degrade", Some(&dir)), "degraded");
+
+    let r = run(
+        base.iter().copied().chain(["--require", "never-block"]),
+        &[],
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("never-block") && r.stderr.contains("blocked"),
+        "says why: {}",
+        r.stderr
+    );
+    assert!(!r.stdout.is_empty(), "the report is still printed");
+
+    let r = run(
+        base.iter().copied().chain(["--require", "never-degrade"]),
+        &[],
+    );
+    assert_eq!(
+        r.code,
+        Some(0),
+        "degraded passes without --strict: {}",
+        r.stderr
+    );
+
+    let r = run(
+        base.iter()
+            .copied()
+            .chain(["--require", "never-degrade", "--strict"]),
+        &[],
+    );
+    assert_eq!(
+        r.code,
+        Some(1),
+        "degraded fails with --strict: {}",
+        r.stderr
+    );
+    r.assert_no_panic();
+}
+
+#[test]
+fn help_and_version_exit_zero_and_help_documents_exit_codes() {
+    let r = run(["--help"], &[]);
+    assert_eq!(r.code, Some(0));
+    assert!(
+        r.stdout.contains("Exit codes") && r.stdout.contains("130"),
+        "{}",
+        r.stdout
+    );
+    let r = run(["--version"], &[]);
+    assert_eq!(r.code, Some(0));
+    assert!(r.stdout.starts_with("wsl-vecprobe "));
+    let r = run(["check", "--help"], &[]);
+    assert_eq!(r.code, Some(0));
+    assert!(r.stdout.contains("--data-dir") && r.stdout.contains("--timeout"));
+}
+
+#[test]
+fn backends_lists_the_17_ids_and_explain_cites_sources() {
+    let r = run(["backends"], &[]);
+    assert_eq!(r.code, Some(0));
+    for id in [
+        "milvus-lite",
+        "milvus-standalone",
+        "qdrant-server",
+        "qdrant-local",
+        "qdrant-edge",
+        "chroma",
+        "chroma-server",
+        "lancedb",
+        "faiss",
+        "sqlite-vec",
+        "usearch",
+        "duckdb-vss",
+        "pgvector",
+        "redis",
+        "weaviate-embedded",
+        "elasticsearch",
+        "pinecone",
+    ] {
+        assert!(
+            r.stdout.lines().any(|l| l.starts_with(&format!("{id} "))),
+            "{id} missing:\n{}",
+            r.stdout
+        );
+    }
+    let r = run(["explain", "qdrant-local"], &[]);
+    assert_eq!(r.code, Some(0));
+    assert!(
+        r.stdout.contains("lockfile:.lock") && r.stdout.contains("Source: "),
+        "{}",
+        r.stdout
+    );
+}
