@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
-use wsl_vecprobe::host::{DataDirFacts, FsClass, FsFacts, HostRoot};
+use wsl_vecprobe::host::{DataDirFacts, FsClass, FsFacts};
 use wsl_vecprobe::observation::{Observation, Status};
 use wsl_vecprobe::probe::{self, CatalogueInputs, DataDir, ProbeContext, ProbeDef};
 
@@ -59,18 +59,11 @@ fn run_probes(
         ..Default::default()
     };
     let ctx = ProbeContext {
-        host: Default::default(),
-        host_root: HostRoot::live(),
         data_dirs: vec![dir],
         catalogue,
-        tmp_scratch: Err(probe::ScratchError {
-            errno: None,
-            message: "not used".into(),
-        }),
         exe: Some(PathBuf::from(EXE)),
         deadline: Instant::now() + Duration::from_secs(10),
-        connect_attempts: 1,
-        env: |_| None,
+        ..wsl_vecprobe::probe::testing::context()
     };
     probe::engine::run(Arc::new(ctx), probes)
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wsl_vecprobe::host::HostRoot;
 use wsl_vecprobe::observation::{Observation, Status};
-use wsl_vecprobe::probe::{self, CatalogueInputs, ProbeContext, ScratchError, engine};
+use wsl_vecprobe::probe::{self, CatalogueInputs, ProbeContext, engine};
 
 fn no_env(_: &str) -> Option<String> {
     None
@@ -29,21 +29,15 @@ fn context(
     root: HostRoot,
 ) -> Arc<ProbeContext> {
     Arc::new(ProbeContext {
-        host: Default::default(),
         host_root: root,
-        data_dirs: vec![],
         catalogue: CatalogueInputs {
             ports,
             ..CatalogueInputs::default()
         },
-        tmp_scratch: Err(ScratchError {
-            errno: None,
-            message: "not used by network probes".into(),
-        }),
-        exe: None,
         deadline: Instant::now() + Duration::from_secs(10),
         connect_attempts: 20,
         env,
+        ..wsl_vecprobe::probe::testing::context()
     })
 }
 

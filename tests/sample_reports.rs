@@ -27,6 +27,10 @@ const SCENARIOS: &[(&str, &str, &[&str])] = &[
 fn generate(name: &str, host: &str, dirs: &[&str], format: &str) -> String {
     let root = env!("CARGO_MANIFEST_DIR");
     let mut cmd = Command::new(bin());
+    // The live environment must not leak into a recorded host's report (CI=true, WSL_*).
+    cmd.env("CI", "true")
+        .env("GITHUB_ACTIONS", "true")
+        .env("WSL_DISTRO_NAME", "Leaked");
     cmd.current_dir(root).args([
         "check",
         "--host-root",

@@ -94,7 +94,12 @@ fn finish(report: Report, redact: bool) -> Report {
     }
 }
 
+/// Host facts. A recorded host is described by its files alone: this process's environment
+/// (WSL_*, CI variables, `container`) belongs to the machine running the tool, not to the
+/// recording, so it is not consulted.
 fn collect_host(root: &HostRoot, env: fn(&str) -> Option<String>) -> host::HostFacts {
+    let no_env: fn(&str) -> Option<String> = |_| None;
+    let env = if root.is_recorded() { no_env } else { env };
     host::collect(&HostInputs {
         root,
         env: &env,

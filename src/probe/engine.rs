@@ -160,22 +160,12 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::{CatalogueInputs, ProbeKind};
+    use crate::probe::ProbeKind;
 
     fn ctx(deadline: Duration) -> Arc<ProbeContext> {
         Arc::new(ProbeContext {
-            host: Default::default(),
-            host_root: crate::host::HostRoot::live(),
-            data_dirs: vec![],
-            catalogue: CatalogueInputs::default(),
-            tmp_scratch: Err(crate::probe::ScratchError {
-                errno: None,
-                message: "test".into(),
-            }),
-            exe: None,
             deadline: Instant::now() + deadline,
-            connect_attempts: 1,
-            env: |_| None,
+            ..crate::probe::testing::context()
         })
     }
 

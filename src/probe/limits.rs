@@ -165,23 +165,13 @@ mod tests {
     use super::*;
     use crate::host::HostRoot;
     use crate::observation::Status;
-    use crate::probe::{CatalogueInputs, ScratchError, engine};
+    use crate::probe::engine;
     use std::sync::Arc;
 
     fn run_with(root: HostRoot) -> Vec<Observation> {
         let ctx = ProbeContext {
-            host: Default::default(),
             host_root: root,
-            data_dirs: vec![],
-            catalogue: CatalogueInputs::default(),
-            tmp_scratch: Err(ScratchError {
-                errno: None,
-                message: "unused".into(),
-            }),
-            exe: None,
-            deadline: Instant::now() + Duration::from_secs(5),
-            connect_attempts: 1,
-            env: |_| None,
+            ..crate::probe::testing::context()
         };
         engine::run(Arc::new(ctx), &[&PROBE])
     }

@@ -214,38 +214,13 @@ fn find_holder(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::host::{DataDirFacts, FsClass, FsFacts, HostRoot};
+    use crate::host::HostRoot;
     use crate::observation::Status;
     use crate::probe::CatalogueInputs;
 
     /// A context with one data dir (no scratch, no exe) and two catalogue lock files.
     pub(crate) fn ctx_for(path: &std::path::Path, root: HostRoot) -> (ProbeContext, DataDir) {
-        let facts = DataDirFacts {
-            given: path.display().to_string(),
-            path: path.to_path_buf(),
-            exists: true,
-            is_dir: true,
-            writable: Some(true),
-            filesystem: FsFacts {
-                fs_type: "ext4".into(),
-                class: FsClass::Local,
-                source: None,
-                mount_point: None,
-                options: None,
-                read_only: Some(false),
-                free_bytes: None,
-                total_bytes: None,
-                statfs_magic: None,
-                source_of_facts: "test".into(),
-            },
-        };
-        let dir = DataDir {
-            facts,
-            scratch: Err(crate::probe::ScratchError {
-                errno: None,
-                message: "unused".into(),
-            }),
-        };
+        let dir = crate::probe::testing::local_data_dir(path);
         let catalogue = CatalogueInputs {
             lock_files: vec![
                 ("LOCK".into(), vec!["milvus-lite".into()]),
@@ -254,18 +229,10 @@ pub(crate) mod tests {
             ..Default::default()
         };
         let ctx = ProbeContext {
-            host: Default::default(),
             host_root: root,
             data_dirs: vec![dir.clone()],
             catalogue,
-            tmp_scratch: Err(crate::probe::ScratchError {
-                errno: None,
-                message: "unused".into(),
-            }),
-            exe: None,
-            deadline: Instant::now() + Duration::from_secs(5),
-            connect_attempts: 1,
-            env: |_| None,
+            ..crate::probe::testing::context()
         };
         (ctx, dir)
     }

@@ -93,60 +93,10 @@ mod two_process;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observation::Status;
-    use crate::probe::ScratchError;
-    use crate::probe::lockfiles::tests::ctx_for;
-    use std::sync::mpsc;
-
-    fn collect(ctx: &ProbeContext, dir: &DataDir) -> Vec<Observation> {
-        let (tx, rx) = mpsc::channel();
-        run(ctx, Some(dir), &Sink::new(tx, 0));
-        rx.try_iter()
-            .filter_map(|m| match m {
-                crate::probe::engine::Msg::Observed(_, o) => Some(*o),
-                crate::probe::engine::Msg::Done(_) => None,
-            })
-            .collect()
-    }
 
     #[test]
-    fn plans_every_id_for_the_data_dir_and_skips_each_without_an_executable() {
-        let tmp = tempfile::tempdir().unwrap();
-        let (ctx, mut dir) = ctx_for(tmp.path(), crate::host::HostRoot::live());
-        dir.scratch = Ok(tmp.path().to_path_buf());
-        let planned = plan(&ctx, Some(&dir));
-        assert_eq!(
-            planned.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
-            IDS
-        );
-        assert!(planned.iter().all(|p| p.target == dir.target()));
-        let obs = collect(&ctx, &dir);
-        assert_eq!(obs.len(), IDS.len());
-        assert!(
-            obs.iter()
-                .all(|o| o.status == Status::Skipped && o.message.contains("executable")),
-            "{obs:?}"
-        );
-    }
-
-    #[test]
-    fn a_missing_scratch_dir_skips_each_with_the_scratch_errno() {
-        let tmp = tempfile::tempdir().unwrap();
-        let (mut ctx, mut dir) = ctx_for(tmp.path(), crate::host::HostRoot::live());
-        ctx.exe = Some("/bin/true".into());
-        dir.scratch = Err(ScratchError {
-            errno: Some("EROFS".into()),
-            message: "read-only".into(),
-        });
-        let obs = collect(&ctx, &dir);
-        assert_eq!(obs.len(), IDS.len());
-        for o in obs {
-            assert_eq!(
-                (o.status, o.errno.as_deref()),
-                (Status::Skipped, Some("EROFS"))
-            );
-            assert!(o.message.contains("read-only"));
-        }
+    fn plans_every_id_and_skips_each_without_an_executable_or_a_scratch_dir() {
+        crate::probe::testing::assert_skips_without_executable_or_scratch(&PROBE, &IDS);
     }
 
     #[cfg(unix)]

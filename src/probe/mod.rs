@@ -26,6 +26,7 @@ pub mod ports;
 pub mod proxy;
 pub mod python;
 pub mod scratch;
+pub mod testing;
 pub mod unix_socket;
 pub mod worker;
 

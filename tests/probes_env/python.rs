@@ -8,10 +8,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use wsl_vecprobe::host::HostRoot;
 use wsl_vecprobe::observation::{Observation, Status};
 use wsl_vecprobe::probe::python::{PROBE, spawn};
-use wsl_vecprobe::probe::{CatalogueInputs, ProbeContext, ScratchError, engine};
+use wsl_vecprobe::probe::{CatalogueInputs, ProbeContext, engine};
 
 const INTERPRETER: &str = "python.interpreter";
 const PACKAGES: &str = "python.packages";
@@ -19,21 +18,12 @@ const SQLITE_EXT: &str = "python.sqlite_ext";
 
 fn ctx(env: fn(&str) -> Option<String>, packages: &[&str]) -> ProbeContext {
     ProbeContext {
-        host: Default::default(),
-        host_root: HostRoot::live(),
-        data_dirs: vec![],
         catalogue: CatalogueInputs {
             python_packages: packages.iter().map(|s| s.to_string()).collect(),
             ..Default::default()
         },
-        tmp_scratch: Err(ScratchError {
-            errno: None,
-            message: "unused".into(),
-        }),
-        exe: None,
-        deadline: Instant::now() + Duration::from_secs(5),
-        connect_attempts: 1,
         env,
+        ..wsl_vecprobe::probe::testing::context()
     }
 }
 

@@ -4,7 +4,7 @@
 use super::*;
 use crate::host::HostRoot;
 use crate::observation::Status;
-use crate::probe::{CatalogueInputs, ScratchError, engine};
+use crate::probe::engine;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
@@ -25,18 +25,9 @@ macro_rules! env_fn {
 
 fn ctx(env: fn(&str) -> Option<String>, root: HostRoot) -> ProbeContext {
     ProbeContext {
-        host: Default::default(),
         host_root: root,
-        data_dirs: vec![],
-        catalogue: CatalogueInputs::default(),
-        tmp_scratch: Err(ScratchError {
-            errno: None,
-            message: "unused".into(),
-        }),
-        exe: None,
-        deadline: Instant::now() + Duration::from_secs(5),
-        connect_attempts: 1,
         env,
+        ..crate::probe::testing::context()
     }
 }
 

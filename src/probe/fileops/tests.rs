@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::host::HostRoot;
-use crate::probe::{CatalogueInputs, engine};
+use crate::probe::engine;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
@@ -30,18 +30,8 @@ fn data_dir(path: &Path, scratch: Result<PathBuf, ScratchError>) -> DataDir {
 
 fn ctx_with(dir: DataDir) -> ProbeContext {
     ProbeContext {
-        host: Default::default(),
-        host_root: HostRoot::live(),
         data_dirs: vec![dir],
-        catalogue: CatalogueInputs::default(),
-        tmp_scratch: Err(ScratchError {
-            errno: None,
-            message: "unused".into(),
-        }),
-        exe: None,
-        deadline: Instant::now() + Duration::from_secs(5),
-        connect_attempts: 1,
-        env: |_| None,
+        ..crate::probe::testing::context()
     }
 }
 

@@ -3,7 +3,7 @@
 use super::*;
 use crate::host::{HostInputs, HostRoot, datadir};
 use crate::observation::Status;
-use crate::probe::{CatalogueInputs, ScratchError, engine};
+use crate::probe::{ScratchError, engine};
 use std::sync::Arc;
 
 fn context(
@@ -30,15 +30,8 @@ fn context(
         host,
         host_root: root,
         data_dirs,
-        catalogue: CatalogueInputs::default(),
-        tmp_scratch: Err(ScratchError {
-            errno: None,
-            message: "not needed".into(),
-        }),
-        exe: None,
         deadline: Instant::now() + Duration::from_secs(10),
-        connect_attempts: 1,
-        env: |_| None,
+        ..crate::probe::testing::context()
     })
 }
 

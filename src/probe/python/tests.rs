@@ -2,24 +2,13 @@
 //! tests/probes_env/python.rs, away from `scratch::cleanup_all` in the unit tests).
 
 use super::*;
-use crate::host::HostRoot;
-use crate::probe::{CatalogueInputs, ScratchError, engine};
+use crate::probe::engine;
 use std::sync::Arc;
 
 fn ctx(env: fn(&str) -> Option<String>) -> ProbeContext {
     ProbeContext {
-        host: Default::default(),
-        host_root: HostRoot::live(),
-        data_dirs: vec![],
-        catalogue: CatalogueInputs::default(),
-        tmp_scratch: Err(ScratchError {
-            errno: None,
-            message: "unused".into(),
-        }),
-        exe: None,
-        deadline: Instant::now() + Duration::from_secs(5),
-        connect_attempts: 1,
         env,
+        ..crate::probe::testing::context()
     }
 }
 
