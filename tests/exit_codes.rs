@@ -147,3 +147,53 @@ fn backends_lists_the_17_ids_and_explain_cites_sources() {
         r.stdout
     );
 }
+
+#[test]
+fn host_identifies_a_recorded_wsl2_host_and_says_where_each_fact_came_from() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hosts/wsl2-nat");
+    let r = run(
+        [
+            "host",
+            "--host-root",
+            root,
+            "--data-dir",
+            "/mnt/c/Users/dev/proj",
+        ],
+        &[("COLUMNS", "200")],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    for needle in [
+        "WSL 2",
+        "nat (inferred)",
+        "9p (windows-drive)",
+        "/proc/sys/kernel/osrelease",
+    ] {
+        assert!(
+            r.stdout.contains(needle),
+            "`{needle}` missing:\n{}",
+            r.stdout
+        );
+    }
+    assert!(
+        !r.stdout.contains("Verdict"),
+        "no verdict table without probes"
+    );
+    let r = run(
+        [
+            "host",
+            "--host-root",
+            root,
+            "--format",
+            "json",
+            "--data-dir",
+            "/mnt/c/Users/dev/proj",
+        ],
+        &[],
+    );
+    let report = r.json();
+    assert_eq!(report["host"]["wsl"]["version"], 2);
+    assert_eq!(
+        report["data_dirs"][0]["filesystem"]["class"],
+        "windows-drive"
+    );
+}

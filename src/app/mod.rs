@@ -61,6 +61,9 @@ pub(crate) fn render(report: &crate::report::Report, format: Format, verbose: bo
                         .unwrap_or(120),
                 )
             };
+            if report.run.command == "host" {
+                return crate::report::host_table::render(report, width);
+            }
             crate::report::table::render(
                 report,
                 &crate::report::table::TableStyle {

@@ -7,6 +7,7 @@ use crate::observation::Observation;
 use crate::probe::ProbeKind;
 use serde::{Deserialize, Serialize};
 
+pub mod host_table;
 pub mod host_view;
 pub mod json;
 pub mod markdown;
