@@ -5,6 +5,7 @@
 //! probe never decides a verdict.
 
 pub mod app;
+pub mod bounded;
 pub mod catalogue;
 pub mod cli;
 pub mod errno;

@@ -187,3 +187,67 @@ fusermount -u "$1"; exit $rc"#
     }
     assert_unchanged(&before, t.path());
 }
+
+#[test]
+fn a_hung_mount_is_abandoned_at_the_deadline_and_the_run_still_ends_on_time() {
+    if !privileged(
+        "hung_mount",
+        &["unshare", "bindfs", "fusermount", "mountpoint"],
+    ) {
+        return;
+    }
+    let (t, dir) = tempdir();
+    let src = format!("{dir}/src");
+    let mnt = format!("{dir}/mnt");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::create_dir(&mnt).unwrap();
+    let before = snapshot(t.path());
+    // A FUSE daemon stopped with SIGSTOP: every operation on the mount waits forever, as on a
+    // dead network mount. The daemon is resumed and the mount removed afterwards.
+    let script = format!(
+        r#"bindfs -f "{src}" "$1" & pid=$!
+for i in $(seq 1 200); do mountpoint -q "$1" && break; sleep 0.01; done
+mountpoint -q "$1" || exit 97
+kill -STOP $pid
+start=$(date +%s%N)
+"$2" check --data-dir "$1" --format json --timeout 2s; rc=$?
+end=$(date +%s%N)
+echo "elapsed_ms=$(( (end - start) / 1000000 ))" >&2
+kill -CONT $pid; fusermount -u "$1"; kill $pid 2>/dev/null; wait $pid 2>/dev/null
+exit $rc"#
+    );
+    let r = in_mount_namespace(&script, &mnt, &[]);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    let elapsed: u64 = r
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("elapsed_ms="))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("elapsed printed");
+    assert!(
+        elapsed < 2600,
+        "a 2 s run on a hung mount took {elapsed} ms"
+    );
+    let report = r.json();
+    // The dir is named as not answering …
+    assert_observed(&report, "fs.mount", Some(&mnt), "fail", Some("ETIMEDOUT"));
+    assert_observed(
+        &report,
+        "file.create",
+        Some(&mnt),
+        "fail",
+        Some("ETIMEDOUT"),
+    );
+    // … while probes that do not touch it still got their time.
+    assert_observed(&report, "loopback.tcp4", None, "pass", None);
+    assert_observed(&report, "limits.nofile", None, "pass", None);
+    for b in ["qdrant-local", "chroma", "milvus-lite"] {
+        assert_verdict(&report, b, Some(&mnt), &["blocked"]);
+        assert!(
+            has_violated_reason(&report, b, Some(&mnt), "file.create"),
+            "{b} names the hung dir"
+        );
+    }
+    assert_unchanged(&before, t.path());
+}

@@ -16,6 +16,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How long validating one data dir may take before it is given the benefit of the doubt.
+const VALIDATE_LIMIT: Duration = Duration::from_millis(500);
+
 /// Recorded observations to judge instead of probing (`--replay`).
 #[derive(Deserialize, Debug, Clone)]
 pub struct Replay {
@@ -45,7 +48,8 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
     let known: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
     validate::required_ids(&args.require, &known)?;
     let root = validate::host_root(args.common.host_root.as_deref())?;
-    let data_dirs = validate::data_dirs(&args.common.data_dirs, root.is_recorded())?;
+    let data_dirs =
+        validate::data_dirs(&args.common.data_dirs, root.is_recorded(), VALIDATE_LIMIT)?;
     let replay = args.replay.as_deref().map(read_replay).transpose()?;
     scratch::install_interrupt_handler();
     let outcome = run_check(CheckOptions {
@@ -65,10 +69,15 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
 
 pub(super) fn host_command(args: &HostArgs) -> AppResult {
     let root = validate::host_root(args.common.host_root.as_deref())?;
-    let data_dirs = validate::data_dirs(&args.common.data_dirs, root.is_recorded())?;
+    let data_dirs =
+        validate::data_dirs(&args.common.data_dirs, root.is_recorded(), VALIDATE_LIMIT)?;
     let start = Instant::now();
     let facts = collect_host(&root, host::real_env);
-    let dirs = host::collect_data_dirs(&root, &data_dirs);
+    let deadline = start + Duration::from_secs(3);
+    let dirs: Vec<DataDirFacts> = data_dirs
+        .iter()
+        .map(|d| bounded_dir_facts(&root, d, deadline))
+        .collect();
     let report = report::build(ReportInputs {
         command: "host",
         host: &facts,
@@ -125,7 +134,14 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
     let margin = (opts.timeout / 10).min(Duration::from_millis(100));
     let deadline = start + opts.timeout.saturating_sub(margin);
     let facts = collect_host(&opts.root, opts.env);
-    let dir_facts = host::collect_data_dirs(&opts.root, &opts.data_dirs);
+    // Touching the data dirs (stat, statfs, mkdir of the scratch dir) gets a quarter of the
+    // budget, so that a hung mount leaves the probes of everything else their time.
+    let setup_deadline = (start + opts.timeout / 4).min(deadline);
+    let dir_facts: Vec<DataDirFacts> = opts
+        .data_dirs
+        .iter()
+        .map(|d| bounded_dir_facts(&opts.root, d, setup_deadline))
+        .collect();
     let dir_targets: Vec<String> = dir_facts
         .iter()
         .map(|d| d.path.display().to_string())
@@ -142,18 +158,23 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
                     .iter()
                     .map(|f| DataDir {
                         facts: f.clone(),
-                        scratch: scratch_for(f),
+                        scratch: bounded_scratch(f, setup_deadline),
                     })
                     .collect(),
                 catalogue: inputs,
-                tmp_scratch: scratch::create_in(&std::env::temp_dir()),
+                tmp_scratch: bounded_create(std::env::temp_dir(), setup_deadline),
                 exe: opts.exe.clone(),
                 deadline,
                 connect_attempts: opts.connect_attempts,
                 env: opts.env,
             });
             let obs = probe::engine::run(ctx, &probe::registry());
-            scratch::cleanup_all();
+            let hard_deadline = start + opts.timeout;
+            scratch::cleanup_within(
+                hard_deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(50)),
+            );
             (obs, start.elapsed().as_secs_f64() * 1000.0)
         }
     };
@@ -174,12 +195,64 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
     CheckOutcome { report }
 }
 
-/// A private scratch dir in the data dir, unless the dir does not exist on this machine.
-fn scratch_for(f: &DataDirFacts) -> Result<PathBuf, ScratchError> {
-    if !f.exists {
-        return Err(ScratchError { errno: None, message: "the data dir does not exist on this machine (recorded host); probes on it are skipped".into() });
+/// One data dir's facts, or — when its filesystem does not answer before the deadline (a dead
+/// mount) — what is known without it, saying so.
+fn bounded_dir_facts(root: &HostRoot, given: &std::path::Path, deadline: Instant) -> DataDirFacts {
+    let (root2, given2) = (root.clone(), given.to_path_buf());
+    let limit = deadline.saturating_duration_since(Instant::now());
+    if let Some(Some(f)) = crate::bounded::within(limit, move || {
+        host::collect_data_dirs(&root2, &[given2]).pop()
+    }) {
+        return f;
     }
-    scratch::create_in(&f.path)
+    DataDirFacts {
+        given: given.display().to_string(),
+        path: host::absolute(given),
+        exists: false,
+        is_dir: false,
+        writable: None,
+        filesystem: host::FsFacts {
+            fs_type: "unknown".into(),
+            class: host::FsClass::Unknown,
+            source: None,
+            mount_point: None,
+            options: None,
+            read_only: None,
+            free_bytes: None,
+            total_bytes: None,
+            statfs_magic: None,
+            source_of_facts:
+                "timeout: the filesystem did not answer stat/statfs before the deadline".into(),
+        },
+    }
+}
+
+/// A private scratch dir in the data dir, unless the dir does not exist on this machine or
+/// its filesystem does not answer in time.
+fn bounded_scratch(f: &DataDirFacts, deadline: Instant) -> Result<PathBuf, ScratchError> {
+    if f.filesystem.source_of_facts.starts_with("timeout") {
+        return Err(timed_out_scratch());
+    }
+    if !f.exists {
+        return Err(ScratchError {
+            errno: None,
+            message: "the data dir does not exist on this machine (recorded host); probes on it are skipped".into(),
+        });
+    }
+    bounded_create(f.path.clone(), deadline)
+}
+
+fn bounded_create(dir: PathBuf, deadline: Instant) -> Result<PathBuf, ScratchError> {
+    let limit = deadline.saturating_duration_since(Instant::now());
+    crate::bounded::within(limit, move || scratch::create_in(&dir))
+        .unwrap_or_else(|| Err(timed_out_scratch()))
+}
+
+fn timed_out_scratch() -> ScratchError {
+    ScratchError {
+        errno: Some("ETIMEDOUT".into()),
+        message: "the filesystem did not answer before the deadline (a dead or hung mount?)".into(),
+    }
 }
 
 /// 1 when a `--require`d backend is blocked (or, with `--strict`, anything but viable).

@@ -4,11 +4,16 @@
 use crate::error::{InputError, input};
 use crate::host::HostRoot;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The data dirs to judge: as given, or the current directory. On a live run each must exist,
 /// be a directory and be writable by this user (a read-only *filesystem* is not refused: that
 /// is a finding the probes report).
-pub fn data_dirs(given: &[PathBuf], recorded: bool) -> Result<Vec<PathBuf>, InputError> {
+pub fn data_dirs(
+    given: &[PathBuf],
+    recorded: bool,
+    limit: Duration,
+) -> Result<Vec<PathBuf>, InputError> {
     let dirs: Vec<PathBuf> = if given.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -21,21 +26,31 @@ pub fn data_dirs(given: &[PathBuf], recorded: bool) -> Result<Vec<PathBuf>, Inpu
         if recorded {
             continue;
         }
-        let shown = d.display();
-        let meta = std::fs::metadata(d).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => input(format!("data dir `{shown}` does not exist")),
-            _ => input(format!("cannot read data dir `{shown}`: {e}")),
-        })?;
-        if !meta.is_dir() {
-            return Err(input(format!("data dir `{shown}` is not a directory")));
-        }
-        if let Some(reason) = not_writable(d) {
-            return Err(input(format!(
-                "data dir `{shown}` is not writable by this user ({reason}); probes need to create a temporary area in it"
-            )));
+        // A dead mount must not hang the tool before it starts: if the checks do not answer in
+        // time, the dir is not refused; the probes then report what they (do not) observe.
+        let path = d.clone();
+        if let Some(result) = crate::bounded::within(limit, move || check_data_dir(&path)) {
+            result?;
         }
     }
     Ok(dirs)
+}
+
+fn check_data_dir(d: &Path) -> Result<(), InputError> {
+    let shown = d.display();
+    let meta = std::fs::metadata(d).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => input(format!("data dir `{shown}` does not exist")),
+        _ => input(format!("cannot read data dir `{shown}`: {e}")),
+    })?;
+    if !meta.is_dir() {
+        return Err(input(format!("data dir `{shown}` is not a directory")));
+    }
+    if let Some(reason) = not_writable(d) {
+        return Err(input(format!(
+            "data dir `{shown}` is not writable by this user ({reason}); probes need to create a temporary area in it"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(unix)]

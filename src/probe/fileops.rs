@@ -258,11 +258,13 @@ fn preallocate(scratch: &Path, target: &str) -> Observation {
 fn free_space(dir: &DataDir, target: &str) -> Observation {
     let start = Instant::now();
     if !dir.facts.exists {
-        return Observation::skipped(
-            FREE_SPACE,
-            target,
-            "the data dir does not exist on this machine",
-        );
+        // Either a recorded host's path, or a filesystem that did not answer stat in time.
+        let why = if dir.facts.filesystem.source_of_facts.starts_with("timeout") {
+            "not run: the filesystem did not answer stat/statfs before the deadline"
+        } else {
+            "the data dir does not exist on this machine"
+        };
+        return Observation::skipped(FREE_SPACE, target, why);
     }
     match sys::space(&dir.facts.path) {
         None => Observation::skipped(FREE_SPACE, target, "statvfs not implemented on this OS yet"),

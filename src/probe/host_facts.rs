@@ -181,7 +181,15 @@ pub fn fs_mount(dir: &DataDir, recorded: bool) -> Observation {
         fs.mount_point.as_deref().unwrap_or("?"),
         fs.source_of_facts
     );
-    let obs = if dir.facts.exists {
+    let obs = if fs.source_of_facts.starts_with("timeout") {
+        // Observed, in a way: the filesystem did not answer stat/statfs in time.
+        Observation::fail(
+            "fs.mount",
+            &target,
+            format!("{target}: {}", fs.source_of_facts),
+        )
+        .with_errno("ETIMEDOUT")
+    } else if dir.facts.exists {
         Observation::pass("fs.mount", &target, described)
     } else if recorded {
         let msg = format!(

@@ -47,9 +47,14 @@ pub fn unregister_child(pid: u32) {
         .retain(|p| *p != pid);
 }
 
-/// Kill every registered child and remove every registered scratch dir. Each removal runs
-/// on its own thread with a deadline, so a dead mount cannot hang the exit.
+/// Kill every registered child and remove every registered scratch dir (at most 1.5 s).
 pub fn cleanup_all() {
+    cleanup_within(Duration::from_millis(1500));
+}
+
+/// The same, waiting at most `budget` for removals. Each removal runs on its own thread, so a
+/// dead mount cannot hang the exit; a dir it could not remove in time stays behind.
+pub fn cleanup_within(budget: Duration) {
     let children: Vec<u32> =
         std::mem::take(&mut *CHILDREN.lock().unwrap_or_else(|e| e.into_inner()));
     for pid in children {
@@ -67,7 +72,7 @@ pub fn cleanup_all() {
                 let _ = tx.send(());
             });
     }
-    let deadline = std::time::Instant::now() + Duration::from_millis(1500);
+    let deadline = std::time::Instant::now() + budget;
     for _ in 0..count {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         if rx.recv_timeout(left).is_err() {
