@@ -198,6 +198,31 @@ fn interop(root: &HostRoot, env_interop: bool) -> Option<Sourced<bool>> {
 }
 
 fn systemd(root: &HostRoot) -> Sourced<bool> {
+    let running = running_systemd(root);
+    // /etc/wsl.conf says what was configured; the markers above say what is running.
+    match root
+        .read("/etc/wsl.conf")
+        .and_then(|t| wsl_conf_boot_systemd(&t))
+    {
+        Some(true) if !running.value => Sourced::new(
+            false,
+            format!(
+                "{}; /etc/wsl.conf [boot] systemd=true is configured but not running (restart WSL: wsl --shutdown)",
+                running.source
+            ),
+        ),
+        Some(configured) => Sourced::new(
+            running.value,
+            format!(
+                "{}; /etc/wsl.conf [boot] systemd={configured}",
+                running.source
+            ),
+        ),
+        None => running,
+    }
+}
+
+fn running_systemd(root: &HostRoot) -> Sourced<bool> {
     if root.exists(BINFMT_LATE) {
         return Sourced::new(true, format!("{BINFMT_LATE} exists"));
     }
@@ -214,6 +239,45 @@ fn systemd(root: &HostRoot) -> Sourced<bool> {
             false,
             "no WSLInterop-late or /run/systemd/system; /proc/1/comm not readable",
         ),
+    }
+}
+
+/// `systemd=` in the `[boot]` section of /etc/wsl.conf (INI; `#`/`;` comments, any case).
+pub fn wsl_conf_boot_systemd(text: &str) -> Option<bool> {
+    let mut in_boot = false;
+    let mut found = None;
+    for line in text.lines() {
+        let line = line.split(['#', ';']).next().unwrap_or("").trim();
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            in_boot = section.trim().eq_ignore_ascii_case("boot");
+        } else if in_boot && let Some((k, v)) = line.split_once('=') {
+            if k.trim().eq_ignore_ascii_case("systemd") {
+                found = match v.trim().to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" => Some(true),
+                    "false" | "0" | "no" => Some(false),
+                    _ => found,
+                };
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod wsl_conf_tests {
+    use super::wsl_conf_boot_systemd;
+    #[test]
+    fn reads_boot_systemd_from_wsl_conf() {
+        assert_eq!(wsl_conf_boot_systemd("[boot]\nsystemd=true\n"), Some(true));
+        assert_eq!(
+            wsl_conf_boot_systemd("[network]\nsystemd=true\n[Boot]\n  SystemD = false # off\n"),
+            Some(false)
+        );
+        assert_eq!(
+            wsl_conf_boot_systemd("[automount]\noptions = \"metadata\"\n"),
+            None
+        );
+        assert_eq!(wsl_conf_boot_systemd("# [boot]\n# systemd=true\n"), None);
     }
 }
 
