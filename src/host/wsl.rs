@@ -250,14 +250,15 @@ pub fn wsl_conf_boot_systemd(text: &str) -> Option<bool> {
         let line = line.split(['#', ';']).next().unwrap_or("").trim();
         if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
             in_boot = section.trim().eq_ignore_ascii_case("boot");
-        } else if in_boot && let Some((k, v)) = line.split_once('=') {
-            if k.trim().eq_ignore_ascii_case("systemd") {
-                found = match v.trim().to_ascii_lowercase().as_str() {
-                    "true" | "1" | "yes" => Some(true),
-                    "false" | "0" | "no" => Some(false),
-                    _ => found,
-                };
-            }
+        } else if in_boot
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim().eq_ignore_ascii_case("systemd")
+        {
+            found = match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Some(true),
+                "false" | "0" | "no" => Some(false),
+                _ => found,
+            };
         }
     }
     found
