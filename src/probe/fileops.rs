@@ -297,7 +297,7 @@ fn write_pair(src: &Path, dst: &Path) -> StepResult {
 }
 
 /// The OS-specific calls; `None` means "not implemented on this OS".
-mod sys {
+pub(super) mod sys {
     use std::io;
     use std::path::Path;
 

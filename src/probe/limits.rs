@@ -116,7 +116,7 @@ fn sysctl(id: &str, ctx: &ProbeContext, path: &str, key: &str) -> Observation {
 
 /// statvfs of the POSIX shared-memory filesystem.
 fn shm_at(path: &Path) -> Observation {
-    match sys::space(path) {
+    match super::fileops::sys::space(path) {
         None => Observation::skipped(SHM, TARGET, "statvfs not implemented on this OS yet"),
         Some(Ok((free, total))) => Observation::pass(
             SHM,
@@ -133,7 +133,6 @@ fn shm_at(path: &Path) -> Observation {
 
 mod sys {
     use std::io;
-    use std::path::Path;
 
     #[cfg(unix)]
     pub fn rlimit(id: &str) -> Option<io::Result<(Option<u64>, Option<u64>)>> {
@@ -147,15 +146,6 @@ mod sys {
     }
     #[cfg(not(unix))]
     pub fn rlimit(_id: &str) -> Option<io::Result<(Option<u64>, Option<u64>)>> {
-        None
-    }
-
-    #[cfg(unix)]
-    pub fn space(path: &Path) -> Option<io::Result<(u64, u64)>> {
-        Some(crate::platform::unix::fileops::space(path).map(|s| (s.free_bytes, s.total_bytes)))
-    }
-    #[cfg(not(unix))]
-    pub fn space(_path: &Path) -> Option<io::Result<(u64, u64)>> {
         None
     }
 }

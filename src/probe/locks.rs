@@ -7,7 +7,6 @@
 //! process, which tries the same lock without blocking, then again after the child is gone.
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
-use crate::observation::Observation;
 use std::time::{Duration, Instant};
 
 pub static PROBE: ProbeDef = ProbeDef {
@@ -30,47 +29,26 @@ pub const IDS: [&str; 4] = [
 const DEADLINE_MARGIN: Duration = Duration::from_millis(30);
 
 fn plan(_ctx: &ProbeContext, dir: Option<&DataDir>) -> Vec<Planned> {
-    dir.map(|d| IDS.iter().map(|id| Planned::new(*id, d.target())).collect())
-        .unwrap_or_default()
+    super::worker::plan_on_dir(&IDS, dir)
 }
 
 fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
     let Some(dir) = dir else { return };
     let target = dir.target();
-    let skip_all = |message: String, errno: Option<String>| {
-        for id in IDS {
-            let mut o = Observation::skipped(id, &target, message.clone());
-            o.errno = errno.clone();
-            sink.emit(o);
-        }
-    };
-    let scratch = match &dir.scratch {
-        Ok(p) => p,
-        Err(e) => {
-            return skip_all(
-                format!("not run: no scratch dir in the data dir ({})", e.message),
-                e.errno.clone(),
-            );
-        }
-    };
-    let Some(exe) = &ctx.exe else {
-        return skip_all(
-            "not run: lock checks need a second process and this executable's path is unknown"
-                .into(),
-            None,
-        );
+    let Some((scratch, exe)) =
+        super::worker::prerequisites(ctx, dir, &IDS, "lock checks need a second process", sink)
+    else {
+        return;
     };
     let deadline = (Instant::now() + PROBE.timeout)
         .min(ctx.deadline)
         .checked_sub(DEADLINE_MARGIN)
         .unwrap_or(ctx.deadline);
+    // (`prerequisites` already reported `skipped` on systems without this probe.)
     #[cfg(unix)]
     two_process::run_all(exe, scratch, &target, deadline, sink);
     #[cfg(not(unix))]
-    {
-        let _ = (exe, scratch, deadline);
-        skip_all("not implemented on this OS yet".into(), None);
-    }
+    let _ = (exe, scratch, deadline, target);
 }
 
 /// Entry point of the child process (`__worker lock-hold KIND FILE`).

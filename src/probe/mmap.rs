@@ -37,39 +37,17 @@ pub const IDS: [&str; 6] = [
 const DEADLINE_MARGIN: Duration = Duration::from_millis(30);
 
 fn plan(_ctx: &ProbeContext, dir: Option<&DataDir>) -> Vec<Planned> {
-    dir.map(|d| IDS.iter().map(|id| Planned::new(*id, d.target())).collect())
-        .unwrap_or_default()
+    super::worker::plan_on_dir(&IDS, dir)
 }
 
 fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
     let Some(dir) = dir else { return };
     let target = dir.target();
-    let skip_all = |message: String, errno: Option<String>| {
-        for id in IDS {
-            let mut o = Observation::skipped(id, &target, message.clone());
-            o.errno = errno.clone();
-            sink.emit(o);
-        }
+    let Some((scratch, exe)) =
+        super::worker::prerequisites(ctx, dir, &IDS, "mmap checks run in a child process", sink)
+    else {
+        return;
     };
-    let scratch = match &dir.scratch {
-        Ok(p) => p,
-        Err(e) => {
-            return skip_all(
-                format!("not run: no scratch dir in the data dir ({})", e.message),
-                e.errno.clone(),
-            );
-        }
-    };
-    let Some(exe) = &ctx.exe else {
-        return skip_all(
-            "not run: mmap checks run in a child process and this executable's path is unknown"
-                .into(),
-            None,
-        );
-    };
-    if cfg!(not(unix)) {
-        return skip_all("not implemented on this OS yet".into(), None);
-    }
     let deadline = (Instant::now() + PROBE.timeout)
         .min(ctx.deadline)
         .checked_sub(DEADLINE_MARGIN)

@@ -3,9 +3,11 @@
 //! the hidden `__worker NAME ARGS…` subcommand; the child talks over stdout lines, the parent
 //! reads them with deadlines and kills the child when time is up.
 
+use super::{DataDir, Planned, ProbeContext, Sink};
+use crate::observation::Observation;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -163,4 +165,53 @@ fn exit_of(status: std::process::ExitStatus) -> WorkerExit {
 #[cfg(not(unix))]
 fn exit_of(status: std::process::ExitStatus) -> WorkerExit {
     WorkerExit::Code(status.code().unwrap_or(-1))
+}
+
+/// The plan of a probe that runs in child processes on a data dir: every id, on the dir.
+pub fn plan_on_dir(ids: &[&str], dir: Option<&DataDir>) -> Vec<Planned> {
+    dir.map(|d| ids.iter().map(|id| Planned::new(*id, d.target())).collect())
+        .unwrap_or_default()
+}
+
+/// What a child-process probe needs before it can observe anything: the data dir's scratch
+/// dir and this executable. When either is missing, every id is emitted `skipped` with the
+/// reason (and the scratch errno), and None is returned. `needs` completes "not run: …"
+/// (`mmap checks run in a child process`).
+pub fn prerequisites<'a>(
+    ctx: &'a ProbeContext,
+    dir: &'a DataDir,
+    ids: &[&str],
+    needs: &str,
+    sink: &Sink,
+) -> Option<(&'a PathBuf, &'a PathBuf)> {
+    let target = dir.target();
+    let skip_all = |message: String, errno: Option<String>| {
+        for id in ids {
+            let mut o = Observation::skipped(*id, &target, message.clone());
+            o.errno = errno.clone();
+            sink.emit(o);
+        }
+    };
+    let scratch = match &dir.scratch {
+        Ok(p) => p,
+        Err(e) => {
+            skip_all(
+                format!("not run: no scratch dir in the data dir ({})", e.message),
+                e.errno.clone(),
+            );
+            return None;
+        }
+    };
+    let Some(exe) = &ctx.exe else {
+        skip_all(
+            format!("not run: {needs} and this executable's path is unknown"),
+            None,
+        );
+        return None;
+    };
+    if cfg!(not(unix)) {
+        skip_all("not implemented on this OS yet".into(), None);
+        return None;
+    }
+    Some((scratch, exe))
 }
