@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
-use wsl_vecprobe::host::{DataDirFacts, FsClass, FsFacts};
 use wsl_vecprobe::observation::{Observation, Status};
 use wsl_vecprobe::probe::{self, CatalogueInputs, DataDir, ProbeContext, ProbeDef};
 
@@ -19,36 +18,14 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 const EXE: &str = env!("CARGO_BIN_EXE_wsl-vecprobe");
 
-fn facts(path: &Path) -> DataDirFacts {
-    DataDirFacts {
-        given: path.display().to_string(),
-        path: path.to_path_buf(),
-        exists: true,
-        is_dir: true,
-        writable: Some(true),
-        filesystem: FsFacts {
-            fs_type: "test".into(),
-            class: FsClass::Unknown,
-            source: None,
-            mount_point: None,
-            options: None,
-            read_only: Some(false),
-            free_bytes: None,
-            total_bytes: None,
-            statfs_magic: None,
-            source_of_facts: "built by the test".into(),
-        },
-    }
-}
-
 fn run_probes(
     data: &Path,
     lock_files: &[(&str, &str)],
     probes: &[&'static ProbeDef],
 ) -> Vec<Observation> {
     let dir = DataDir {
-        facts: facts(data),
         scratch: probe::scratch::create_in(data),
+        ..probe::testing::local_data_dir(data)
     };
     assert!(dir.scratch.is_ok(), "scratch dir: {:?}", dir.scratch);
     let catalogue = CatalogueInputs {

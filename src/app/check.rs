@@ -211,26 +211,14 @@ fn bounded_dir_facts(root: &HostRoot, given: &std::path::Path, deadline: Instant
         exists: false,
         is_dir: false,
         writable: None,
-        filesystem: host::FsFacts {
-            fs_type: "unknown".into(),
-            class: host::FsClass::Unknown,
-            source: None,
-            mount_point: None,
-            options: None,
-            read_only: None,
-            free_bytes: None,
-            total_bytes: None,
-            statfs_magic: None,
-            source_of_facts:
-                "timeout: the filesystem did not answer stat/statfs before the deadline".into(),
-        },
+        filesystem: host::FsFacts::did_not_answer(),
     }
 }
 
 /// A private scratch dir in the data dir, unless the dir does not exist on this machine or
 /// its filesystem does not answer in time.
 fn bounded_scratch(f: &DataDirFacts, deadline: Instant) -> Result<PathBuf, ScratchError> {
-    if f.filesystem.source_of_facts.starts_with("timeout") {
+    if !f.filesystem.answered() {
         return Err(timed_out_scratch());
     }
     if !f.exists {

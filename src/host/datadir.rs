@@ -52,6 +52,32 @@ pub struct FsFacts {
     pub source_of_facts: String,
 }
 
+/// `source_of_facts` of a data dir whose filesystem did not answer stat/statfs in time.
+pub const DID_NOT_ANSWER: &str =
+    "timeout: the filesystem did not answer stat/statfs before the deadline";
+
+impl FsFacts {
+    /// What is known of a filesystem that did not answer (a dead or hung mount).
+    pub fn did_not_answer() -> Self {
+        FsFacts {
+            fs_type: "unknown".into(),
+            class: FsClass::Unknown,
+            source: None,
+            mount_point: None,
+            options: None,
+            read_only: None,
+            free_bytes: None,
+            total_bytes: None,
+            statfs_magic: None,
+            source_of_facts: DID_NOT_ANSWER.into(),
+        }
+    }
+
+    pub fn answered(&self) -> bool {
+        self.source_of_facts != DID_NOT_ANSWER
+    }
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct DataDirFacts {
     /// The path as the user gave it.

@@ -259,7 +259,7 @@ fn free_space(dir: &DataDir, target: &str) -> Observation {
     let start = Instant::now();
     if !dir.facts.exists {
         // Either a recorded host's path, or a filesystem that did not answer stat in time.
-        let why = if dir.facts.filesystem.source_of_facts.starts_with("timeout") {
+        let why = if !dir.facts.filesystem.answered() {
             "not run: the filesystem did not answer stat/statfs before the deadline"
         } else {
             "the data dir does not exist on this machine"

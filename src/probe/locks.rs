@@ -7,7 +7,7 @@
 //! process, which tries the same lock without blocking, then again after the child is gone.
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub static PROBE: ProbeDef = ProbeDef {
     name: "locks",
@@ -25,9 +25,6 @@ pub const IDS: [&str; 4] = [
     "lock.flock_fcntl_conflict",
 ];
 
-/// Time kept back from the engine's deadline so our own timeouts are reported, not lost.
-const DEADLINE_MARGIN: Duration = Duration::from_millis(30);
-
 fn plan(_ctx: &ProbeContext, dir: Option<&DataDir>) -> Vec<Planned> {
     super::worker::plan_on_dir(&IDS, dir)
 }
@@ -40,10 +37,7 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
     else {
         return;
     };
-    let deadline = (Instant::now() + PROBE.timeout)
-        .min(ctx.deadline)
-        .checked_sub(DEADLINE_MARGIN)
-        .unwrap_or(ctx.deadline);
+    let deadline = super::worker::probe_deadline(ctx, PROBE.timeout);
     // (`prerequisites` already reported `skipped` on systems without this probe.)
     #[cfg(unix)]
     two_process::run_all(exe, scratch, &target, deadline, sink);

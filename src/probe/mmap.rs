@@ -33,9 +33,6 @@ pub const IDS: [&str; 6] = [
     "mmap.fill",
 ];
 
-/// Time kept back from the engine's deadline so our own timeouts are reported, not lost.
-const DEADLINE_MARGIN: Duration = Duration::from_millis(30);
-
 fn plan(_ctx: &ProbeContext, dir: Option<&DataDir>) -> Vec<Planned> {
     super::worker::plan_on_dir(&IDS, dir)
 }
@@ -48,10 +45,7 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
     else {
         return;
     };
-    let deadline = (Instant::now() + PROBE.timeout)
-        .min(ctx.deadline)
-        .checked_sub(DEADLINE_MARGIN)
-        .unwrap_or(ctx.deadline);
+    let deadline = super::worker::probe_deadline(ctx, PROBE.timeout);
     let mut transcript = Transcript::new(&target);
     // A check that dies by a signal (SIGBUS) fails with it; a fresh worker then resumes at the
     // next check, so one crash does not hide what the other checks would observe.

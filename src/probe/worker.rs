@@ -167,6 +167,19 @@ fn exit_of(status: std::process::ExitStatus) -> WorkerExit {
     WorkerExit::Code(status.code().unwrap_or(-1))
 }
 
+/// Time kept back from the engine's deadline so a child-process probe reports its own
+/// timeouts (with what the child was doing) instead of having them lost.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(30);
+
+/// The deadline a child-process probe works to: its own timeout, capped by the run's, less
+/// the margin.
+pub fn probe_deadline(ctx: &ProbeContext, timeout: Duration) -> Instant {
+    (Instant::now() + timeout)
+        .min(ctx.deadline)
+        .checked_sub(DEADLINE_MARGIN)
+        .unwrap_or(ctx.deadline)
+}
+
 /// The plan of a probe that runs in child processes on a data dir: every id, on the dir.
 pub fn plan_on_dir(ids: &[&str], dir: Option<&DataDir>) -> Vec<Planned> {
     dir.map(|d| ids.iter().map(|id| Planned::new(*id, d.target())).collect())

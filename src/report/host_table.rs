@@ -2,7 +2,7 @@
 //! data dir's filesystem. (No probes run, so there is no verdict table.)
 
 use super::Report;
-use super::table::human_bytes;
+use super::table::{fs_summary, human_bytes};
 use comfy_table::{Attribute, Cell, ContentArrangement, Table, presets};
 
 pub fn render(report: &Report, width: Option<u16>) -> String {
@@ -106,18 +106,9 @@ pub fn render(report: &Report, width: Option<u16>) -> String {
     rows.push(("CI".into(), opt(&h.ci), src("ci")));
     for d in &report.data_dirs {
         let fs = &d.filesystem;
-        let free = fs
-            .free_bytes
-            .map(|b| format!(", {} free", human_bytes(b)))
-            .unwrap_or_default();
-        let ro = if fs.read_only == Some(true) {
-            ", read-only"
-        } else {
-            ""
-        };
         rows.push((
             format!("Data dir {}", d.path.display()),
-            format!("{} ({}){free}{ro}", fs.fs_type, fs.class.as_str()),
+            fs_summary(fs),
             format!(
                 "{} on {} [{}]",
                 opt(&fs.source),

@@ -18,21 +18,10 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
     let mut out = String::new();
     out.push_str(&format!("Host: {}\n", report.host.one_line()));
     for d in &report.data_dirs {
-        let fs = &d.filesystem;
-        let free = fs
-            .free_bytes
-            .map(|b| format!(", {} free", human_bytes(b)))
-            .unwrap_or_default();
-        let ro = if fs.read_only == Some(true) {
-            ", read-only"
-        } else {
-            ""
-        };
         out.push_str(&format!(
-            "Data dir: {} — {} ({}){free}{ro}\n",
+            "Data dir: {} — {}\n",
             d.path.display(),
-            fs.fs_type,
-            fs.class.as_str()
+            fs_summary(&d.filesystem)
         ));
     }
     out.push('\n');
@@ -152,6 +141,20 @@ fn status_cell(s: Status, color: bool) -> Cell {
         Status::Timeout | Status::Error => c.fg(Color::Magenta),
         Status::Skipped => c.fg(Color::DarkGrey),
     }
+}
+
+/// `ext4 (local), 51.2 GiB free, read-only` — a data dir's filesystem in one phrase.
+pub fn fs_summary(fs: &crate::host::FsFacts) -> String {
+    let free = fs
+        .free_bytes
+        .map(|b| format!(", {} free", human_bytes(b)))
+        .unwrap_or_default();
+    let ro = if fs.read_only == Some(true) {
+        ", read-only"
+    } else {
+        ""
+    };
+    format!("{} ({}){free}{ro}", fs.fs_type, fs.class.as_str())
 }
 
 pub fn human_bytes(b: u64) -> String {
