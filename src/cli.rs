@@ -19,6 +19,7 @@ Exit codes:
   1    a backend named with --require is blocked (with --strict: or degraded, or unknown)
   2    usage error or bad input (unknown backend id, bad duration, missing or unwritable
        data dir, unreadable or malformed profile, empty or partial --host-root)
+  74   the output could not be written to stdout (/dev/full, a closed pipe)
   130  interrupted (Ctrl-C); probe areas were removed";
 
 #[derive(Parser, Debug)]

@@ -20,9 +20,16 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
-            let _ = e.print();
+            // Help that cannot be written is an output failure; a usage error whose message
+            // cannot be written is still exit 2.
+            let printed = e.print();
             std::process::exit(if e.use_stderr() {
                 wsl_vecprobe::error::EXIT_BAD_INPUT
+            } else if let Err(why) = printed {
+                wsl_vecprobe::error::warn(&format!(
+                    "wsl-vecprobe: error: cannot write the output to stdout: {why}"
+                ));
+                wsl_vecprobe::error::EXIT_OUTPUT_FAILED
             } else {
                 0
             });

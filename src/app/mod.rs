@@ -2,8 +2,12 @@
 //! every outcome to its documented exit code.
 
 use crate::cli::{Cli, Command, Format};
-use crate::error::{EXIT_BAD_INPUT, EXIT_OK, InputError};
+use crate::error::{EXIT_BAD_INPUT, EXIT_OK, EXIT_OUTPUT_FAILED, InputError, warn};
 use std::io::Write;
+use std::sync::Mutex;
+
+/// The first failed write to stdout, if any: the run then exits EXIT_OUTPUT_FAILED.
+static OUTPUT_ERROR: Mutex<Option<String>> = Mutex::new(None);
 
 mod check;
 mod explain;
@@ -24,20 +28,38 @@ pub fn run(cli: Cli) -> i32 {
             Ok(EXIT_OK)
         }
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("wsl-vecprobe: error: {e}");
+            warn(&format!("wsl-vecprobe: error: {e}"));
             EXIT_BAD_INPUT
         }
-    }
+    };
+    output_failure().unwrap_or(code)
 }
 
-/// Write to stdout; a closed pipe (`| head`) is not an error worth a panic.
+/// EXIT_OUTPUT_FAILED (after saying why on stderr) when a write to stdout failed.
+pub fn output_failure() -> Option<i32> {
+    let failed = OUTPUT_ERROR
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()?;
+    warn(&format!(
+        "wsl-vecprobe: error: cannot write the output to stdout: {failed}"
+    ));
+    Some(EXIT_OUTPUT_FAILED)
+}
+
+/// Write to stdout. A failure (`>/dev/full`, a pipe whose reader left) is remembered and
+/// turns the exit code into EXIT_OUTPUT_FAILED: never a panic, never a silent success.
 pub(crate) fn print(s: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(s.as_bytes());
-    let _ = out.flush();
+    if let Err(e) = out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        OUTPUT_ERROR
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(|| e.to_string());
+    }
 }
 
 /// Render a report in the requested format.

@@ -102,7 +102,7 @@ fn kill_child(pid: u32) {
 pub fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
         cleanup_all();
-        eprintln!("wsl-vecprobe: interrupted; probe areas removed");
+        crate::error::warn("wsl-vecprobe: interrupted; probe areas removed");
         std::process::exit(130);
     });
 }

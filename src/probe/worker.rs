@@ -18,7 +18,7 @@ pub fn dispatch(name: &str, args: &[OsString]) -> i32 {
         "mmap" => super::mmap::worker_main(args),
         "lock-hold" => super::locks::worker_main(args),
         _ => {
-            eprintln!("wsl-vecprobe: unknown worker `{name}`");
+            crate::error::warn(&format!("wsl-vecprobe: unknown worker `{name}`"));
             2
         }
     }
