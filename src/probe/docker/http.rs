@@ -51,10 +51,33 @@ pub fn endpoint(docker_host: Option<&str>, tls_verify: bool) -> Endpoint {
     if let Some(rest) = value.strip_prefix("tcp://") {
         return tcp_endpoint(rest, tls_verify);
     }
-    let scheme = value.split("://").next().unwrap_or("?");
     Endpoint::NotProbed(format!(
-        "DOCKER_HOST uses `{scheme}://`; only unix:// and loopback tcp:// are probed"
+        "DOCKER_HOST is {}; only unix:// and loopback tcp:// are probed (its value is not shown: it may carry credentials)",
+        shape_of(value)
     ))
+}
+
+/// What a DOCKER_HOST value looks like, without any of it: only a scheme from a fixed list is
+/// named, since anything else (`user:pw@host:2375` has no `scheme://`) may be a secret.
+fn shape_of(value: &str) -> &'static str {
+    const KNOWN: [(&str, &str); 6] = [
+        ("ssh://", "an ssh:// endpoint"),
+        ("npipe://", "a named pipe (npipe://)"),
+        ("fd://", "a systemd socket (fd://)"),
+        ("http://", "an http:// URL"),
+        ("https://", "an https:// URL"),
+        ("tcp://", "a tcp:// endpoint"),
+    ];
+    let lower = value.to_ascii_lowercase();
+    KNOWN
+        .iter()
+        .find(|(scheme, _)| lower.starts_with(scheme))
+        .map(|(_, shape)| *shape)
+        .unwrap_or(if value.contains("://") {
+            "a URL with an unrecognised scheme"
+        } else {
+            "not a URL (no scheme://)"
+        })
 }
 
 fn tcp_endpoint(rest: &str, tls_verify: bool) -> Endpoint {
