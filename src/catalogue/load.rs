@@ -4,6 +4,7 @@
 use super::profile::Profile;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 mod syntax;
 mod validate;
@@ -161,13 +162,24 @@ pub fn load_str(path: &Path, text: &str) -> Result<Profile, LoadError> {
     Ok(profile)
 }
 
-/// Loads a user's `--profile FILE`: read, parse, validate.
+/// The largest `--profile` file read (the built-in ones are a few KiB).
+pub const PROFILE_MAX_BYTES: u64 = 1024 * 1024;
+/// How long reading one `--profile` may take (a profile on a hung mount).
+pub const PROFILE_READ_LIMIT: Duration = Duration::from_secs(2);
+
+/// Loads a user's `--profile FILE`: read (a regular file of at most PROFILE_MAX_BYTES, within
+/// PROFILE_READ_LIMIT: a FIFO, `/dev/stdin`, `/dev/zero` or a hung mount is refused, never
+/// waited on), parse, validate.
 pub fn load_file(path: &Path) -> Result<Profile, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Read {
+    let read_error = |errno: String, message: String| LoadError::Read {
         path: path.to_path_buf(),
-        errno: crate::errno::io_error_name(&e),
-        message: e.to_string(),
-    })?;
+        errno,
+        message,
+    };
+    let bytes = crate::bounded::read_regular_file(path, PROFILE_MAX_BYTES, PROFILE_READ_LIMIT)
+        .map_err(|e| read_error(e.errno, e.message))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| read_error("EILSEQ".into(), "not UTF-8 text".into()))?;
     load_str(path, &text)
 }
 

@@ -46,9 +46,13 @@ impl Run {
 
 /// Run a command with a hard deadline (the test fails rather than hangs).
 pub fn run_cmd(mut cmd: Command, limit: Duration) -> Run {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(Stdio::null());
+    run_cmd_keep_stdin(cmd, limit)
+}
+
+/// `run_cmd` with the stdin the caller set up.
+pub fn run_cmd_keep_stdin(mut cmd: Command, limit: Duration) -> Run {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let start = Instant::now();
     let mut child = cmd.spawn().expect("spawn");
     let mut out = child.stdout.take().expect("stdout");
