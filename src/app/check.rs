@@ -72,8 +72,9 @@ pub(super) fn host_command(args: &HostArgs) -> AppResult {
     let data_dirs =
         validate::data_dirs(&args.common.data_dirs, root.is_recorded(), VALIDATE_LIMIT)?;
     let start = Instant::now();
-    let facts = collect_host(&root, host::real_env);
     let deadline = start + Duration::from_secs(3);
+    let root = root.with_deadline(deadline);
+    let facts = collect_host(&root, host::real_env);
     let dirs: Vec<DataDirFacts> = data_dirs
         .iter()
         .map(|d| bounded_dir_facts(&root, d, deadline))
@@ -133,14 +134,15 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
     // Keep a little of the budget for judging, rendering and cleanup.
     let margin = (opts.timeout / 10).min(Duration::from_millis(100));
     let deadline = start + opts.timeout.saturating_sub(margin);
-    let facts = collect_host(&opts.root, opts.env);
+    let root = opts.root.clone().with_deadline(deadline);
+    let facts = collect_host(&root, opts.env);
     // Touching the data dirs (stat, statfs, mkdir of the scratch dir) gets a quarter of the
     // budget, so that a hung mount leaves the probes of everything else their time.
     let setup_deadline = (start + opts.timeout / 4).min(deadline);
     let dir_facts: Vec<DataDirFacts> = opts
         .data_dirs
         .iter()
-        .map(|d| bounded_dir_facts(&opts.root, d, setup_deadline))
+        .map(|d| bounded_dir_facts(&root, d, setup_deadline))
         .collect();
     let dir_targets: Vec<String> = dir_facts
         .iter()
@@ -153,7 +155,7 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
         None => {
             let ctx = Arc::new(ProbeContext {
                 host: facts.clone(),
-                host_root: opts.root.clone(),
+                host_root: root.clone(),
                 data_dirs: dir_facts
                     .iter()
                     .map(|f| DataDir {

@@ -25,10 +25,10 @@ pub fn collect(inputs: &HostInputs) -> HostFacts {
         if !reads_proc {
             return None;
         }
-        match std::fs::read(root.path(path)) {
+        match root.read_bytes(path) {
             Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
             Err(e) => {
-                unreadable.push(format!("{path} ({})", crate::errno::io_error_name(&e)));
+                unreadable.push(format!("{path} ({})", e.errno));
                 None
             }
         }
