@@ -91,6 +91,90 @@ pub fn within<T: Send + 'static>(
     rx.recv_timeout(limit).ok()
 }
 
+/// What became of one item of `each_within`.
+#[derive(Debug, PartialEq)]
+pub enum Answer<T> {
+    Answered(T),
+    /// Started, but had not returned by the deadline (its thread is abandoned).
+    NoAnswer,
+    /// Never started: the pool was busy until the deadline. Says nothing about the item.
+    NotStarted,
+}
+
+/// `f(item)` for every item, on at most `MAX_PARALLEL` helper threads at once, all ending at
+/// `deadline`, in the items' order.
+pub fn each_within<I, T>(
+    deadline: std::time::Instant,
+    items: Vec<I>,
+    f: impl Fn(I) -> T + Send + Sync + 'static,
+) -> Vec<Answer<T>>
+where
+    I: Send + 'static,
+    T: Send + 'static,
+{
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let count = items.len();
+    let queue = Arc::new(Mutex::new(
+        items
+            .into_iter()
+            .enumerate()
+            .collect::<Vec<_>>()
+            .into_iter(),
+    ));
+    let started: Arc<Vec<AtomicBool>> =
+        Arc::new((0..count).map(|_| AtomicBool::new(false)).collect());
+    let f = Arc::new(f);
+    let (tx, rx) = std::sync::mpsc::channel();
+    for _ in 0..count.min(MAX_PARALLEL) {
+        let (queue, f, tx, started) = (
+            Arc::clone(&queue),
+            Arc::clone(&f),
+            tx.clone(),
+            Arc::clone(&started),
+        );
+        let _ = std::thread::Builder::new()
+            .name("bounded-each".into())
+            .spawn(move || {
+                loop {
+                    if std::time::Instant::now() >= deadline {
+                        break;
+                    }
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                    let Some((i, item)) = next else { break };
+                    started[i].store(true, Ordering::SeqCst);
+                    if tx.send((i, f(item))).is_err() {
+                        break;
+                    }
+                }
+            });
+    }
+    drop(tx);
+    let mut out: Vec<Option<T>> = (0..count).map(|_| None).collect();
+    let mut answered = 0;
+    while answered < count {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((i, v)) => {
+                out[i] = Some(v);
+                answered += 1;
+            }
+            Err(_) => break,
+        }
+    }
+    out.into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Some(v) => Answer::Answered(v),
+            None if started[i].load(Ordering::SeqCst) => Answer::NoAnswer,
+            None => Answer::NotStarted,
+        })
+        .collect()
+}
+
+/// Helper threads `each_within` runs at once (a pool, so 200 data dirs are not 200 threads).
+pub const MAX_PARALLEL: usize = 16;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +189,40 @@ mod tests {
             None
         );
         assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn each_within_runs_a_bounded_pool_and_tells_hung_from_never_started() {
+        let deadline = std::time::Instant::now() + Duration::from_millis(300);
+        let items: Vec<u64> = (0..40).collect();
+        let answers = each_within(deadline, items, |i| {
+            if i < MAX_PARALLEL as u64 {
+                std::thread::sleep(Duration::from_secs(5));
+            }
+            i
+        });
+        assert!(std::time::Instant::now() < deadline + Duration::from_millis(200));
+        assert!(
+            answers[..MAX_PARALLEL]
+                .iter()
+                .all(|a| *a == Answer::NoAnswer)
+        );
+        assert!(
+            answers[MAX_PARALLEL..]
+                .iter()
+                .all(|a| *a == Answer::NotStarted)
+        );
+        let quick = each_within(
+            std::time::Instant::now() + Duration::from_secs(2),
+            (0..100u32).collect(),
+            |i| i * 2,
+        );
+        assert!(
+            quick
+                .iter()
+                .enumerate()
+                .all(|(i, a)| *a == Answer::Answered(i as u32 * 2))
+        );
     }
 
     #[cfg(unix)]

@@ -16,8 +16,22 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long validating one data dir may take before it is given the benefit of the doubt.
-const VALIDATE_LIMIT: Duration = Duration::from_millis(500);
+/// The least time a data dir's stat/statfs/mkdir is given before it may be called hung: a
+/// healthy disk answers in well under a millisecond, so a dir silent for this long did not
+/// answer a bounded stat that had time to answer.
+pub const HUNG_AFTER: Duration = Duration::from_millis(100);
+/// Time kept for removing the scratch dirs at the end, whatever the deadline left: a
+/// healthy removal takes milliseconds; only a hung one waits this long.
+pub const CLEANUP_RESERVE: Duration = Duration::from_millis(1000);
+/// How long `host` may take in all (it has no --timeout).
+const HOST_BUDGET: Duration = Duration::from_secs(3);
+
+/// The share of a run's budget for touching the data dirs (validation, stat, statfs, mkdir):
+/// a quarter, so that a hung mount leaves the probes of everything else their time, but never
+/// less than HUNG_AFTER.
+fn setup_share(timeout: Duration) -> Duration {
+    (timeout / 4).max(HUNG_AFTER)
+}
 
 /// Recorded observations to judge instead of probing (`--replay`).
 #[derive(Deserialize, Debug, Clone)]
@@ -44,19 +58,20 @@ pub struct CheckOutcome {
 }
 
 pub(super) fn command(args: &CheckArgs) -> AppResult {
+    // The whole command, validation included, runs inside --timeout.
+    let start = Instant::now();
     let profiles = crate::catalogue::load_catalogue(&args.profiles)?;
     let known: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
     validate::required_ids(&args.require, &known)?;
     let root = validate::host_root(args.common.host_root.as_deref())?;
-    let data_dirs =
-        validate::data_dirs(&args.common.data_dirs, root.is_recorded(), VALIDATE_LIMIT)?;
+    let validated_by = start + setup_share(args.timeout).min(args.timeout / 2);
+    let data_dirs = validate::data_dirs(&args.common.data_dirs, root.is_recorded(), validated_by)?;
     let replay = args.replay.as_deref().map(read_replay).transpose()?;
-    scratch::install_interrupt_handler();
     let outcome = run_check(CheckOptions {
         root,
         data_dirs,
         profiles,
-        timeout: args.timeout,
+        timeout: args.timeout.saturating_sub(start.elapsed()),
         connect_attempts: args.connect_attempts,
         replay,
         env: host::real_env,
@@ -68,16 +83,19 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
 }
 
 pub(super) fn host_command(args: &HostArgs) -> AppResult {
-    let root = validate::host_root(args.common.host_root.as_deref())?;
-    let data_dirs =
-        validate::data_dirs(&args.common.data_dirs, root.is_recorded(), VALIDATE_LIMIT)?;
     let start = Instant::now();
-    let deadline = start + Duration::from_secs(3);
+    let deadline = start + HOST_BUDGET;
+    let root = validate::host_root(args.common.host_root.as_deref())?;
+    let data_dirs = validate::data_dirs(
+        &args.common.data_dirs,
+        root.is_recorded(),
+        start + HOST_BUDGET / 4,
+    )?;
     let root = root.with_deadline(deadline);
     let facts = collect_host(&root, host::real_env);
-    let dirs: Vec<DataDirFacts> = data_dirs
-        .iter()
-        .map(|d| bounded_dir_facts(&root, d, deadline))
+    let dirs: Vec<DataDirFacts> = prepare_dirs(&root, &data_dirs, deadline, false)
+        .into_iter()
+        .map(|(f, _)| f)
         .collect();
     let report = report::build(ReportInputs {
         command: "host",
@@ -136,47 +154,53 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
     let deadline = start + opts.timeout.saturating_sub(margin);
     let root = opts.root.clone().with_deadline(deadline);
     let facts = collect_host(&root, opts.env);
-    // Touching the data dirs (stat, statfs, mkdir of the scratch dir) gets a quarter of the
-    // budget, so that a hung mount leaves the probes of everything else their time.
-    let setup_deadline = (start + opts.timeout / 4).min(deadline);
-    let dir_facts: Vec<DataDirFacts> = opts
-        .data_dirs
-        .iter()
-        .map(|d| bounded_dir_facts(&root, d, setup_deadline))
-        .collect();
+    let setup_deadline = (start + setup_share(opts.timeout)).min(deadline);
+    let probing = opts.replay.is_none();
+    let tmp_scratch = probing.then(|| {
+        let tmp = std::env::temp_dir();
+        std::thread::spawn(move || scratch::create_in(&tmp))
+    });
+    let prepared = prepare_dirs(&root, &opts.data_dirs, setup_deadline, probing);
+    let dir_facts: Vec<DataDirFacts> = prepared.iter().map(|(f, _)| f.clone()).collect();
     let dir_targets: Vec<String> = dir_facts
         .iter()
         .map(|d| d.path.display().to_string())
         .collect();
     let inputs = crate::catalogue::inputs::probe_inputs(&opts.profiles);
 
-    let (observations, elapsed_ms) = match opts.replay {
-        Some(replay) => (replay.observations, replay.elapsed_ms),
-        None => {
+    let (observations, elapsed_ms) = match (opts.replay, tmp_scratch) {
+        (Some(replay), _) => (replay.observations, replay.elapsed_ms),
+        (None, tmp) => {
+            let tmp_scratch = tmp
+                .and_then(|t| join_by(t, setup_deadline))
+                .unwrap_or_else(|| {
+                    Err(if setup_deadline >= start + HUNG_AFTER {
+                        timed_out_scratch()
+                    } else {
+                        not_reached_scratch()
+                    })
+                });
+            probe::set_run_timeout(opts.timeout);
             let ctx = Arc::new(ProbeContext {
                 host: facts.clone(),
                 host_root: root.clone(),
-                data_dirs: dir_facts
-                    .iter()
-                    .map(|f| DataDir {
-                        facts: f.clone(),
-                        scratch: bounded_scratch(f, setup_deadline),
+                data_dirs: prepared
+                    .into_iter()
+                    .map(|(facts, scratch)| DataDir {
+                        facts,
+                        scratch: scratch.unwrap_or_else(|| Err(timed_out_scratch())),
                     })
                     .collect(),
                 catalogue: inputs,
-                tmp_scratch: bounded_create(std::env::temp_dir(), setup_deadline),
+                tmp_scratch,
                 exe: opts.exe.clone(),
                 deadline,
                 connect_attempts: opts.connect_attempts,
                 env: opts.env,
             });
             let obs = probe::engine::run(ctx, &probe::registry());
-            let hard_deadline = start + opts.timeout;
-            scratch::cleanup_within(
-                hard_deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(50)),
-            );
+            // Removal has its own reserve: it never depends on the time left.
+            scratch::cleanup_within(CLEANUP_RESERVE);
             (obs, start.elapsed().as_secs_f64() * 1000.0)
         }
     };
@@ -197,45 +221,90 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
     CheckOutcome { report }
 }
 
-/// One data dir's facts, or — when its filesystem does not answer before the deadline (a dead
-/// mount) — what is known without it, saying so.
-fn bounded_dir_facts(root: &HostRoot, given: &std::path::Path, deadline: Instant) -> DataDirFacts {
-    let (root2, given2) = (root.clone(), given.to_path_buf());
-    let limit = deadline.saturating_duration_since(Instant::now());
-    if let Some(Some(f)) = crate::bounded::within(limit, move || {
-        host::collect_data_dirs(&root2, &[given2]).pop()
-    }) {
-        return f;
+/// The data dirs' facts (and, with `scratch`, their private scratch dirs), all touched at
+/// once on a bounded pool and all ending at `deadline`. A dir whose filesystem did not answer
+/// is described as such (a dead mount); a dir the pool never reached before the deadline is
+/// the run's own timeout, not a finding about it. The same dir given twice (also through a
+/// symlink) is kept once.
+fn prepare_dirs(
+    root: &HostRoot,
+    given: &[PathBuf],
+    deadline: Instant,
+    scratch: bool,
+) -> Vec<(DataDirFacts, Option<Result<PathBuf, ScratchError>>)> {
+    // Only a dir that had HUNG_AFTER to answer and did not is called hung.
+    let had_time = deadline.saturating_duration_since(Instant::now()) >= HUNG_AFTER;
+    let root2 = root.clone();
+    let answers = crate::bounded::each_within(deadline, given.to_vec(), move |d| {
+        let facts = host::collect_data_dirs(&root2, std::slice::from_ref(&d)).pop()?;
+        let made = (scratch && facts.exists && facts.filesystem.answered())
+            .then(|| scratch::create_in(&facts.path));
+        Some((facts, made))
+    });
+    let mut out: Vec<(DataDirFacts, Option<Result<PathBuf, ScratchError>>)> = Vec::new();
+    for (d, answer) in given.iter().zip(answers) {
+        let (facts, made) = match answer {
+            crate::bounded::Answer::Answered(Some((f, made))) => {
+                let made = made.or_else(|| (!f.exists).then(|| Err(missing_scratch(root))));
+                (f, made)
+            }
+            crate::bounded::Answer::NoAnswer if had_time => (
+                unanswered(d, host::datadir::DID_NOT_ANSWER),
+                Some(Err(timed_out_scratch())),
+            ),
+            _ => (
+                unanswered(d, probe::engine::NOT_REACHED),
+                Some(Err(not_reached_scratch())),
+            ),
+        };
+        if !out.iter().any(|(f, _)| f.path == facts.path) {
+            out.push((facts, made));
+        }
     }
+    out
+}
+
+fn unanswered(given: &std::path::Path, why: &str) -> DataDirFacts {
+    let mut filesystem = host::FsFacts::did_not_answer();
+    filesystem.source_of_facts = why.into();
     DataDirFacts {
         given: given.display().to_string(),
         path: host::absolute(given),
         exists: false,
         is_dir: false,
         writable: None,
-        filesystem: host::FsFacts::did_not_answer(),
+        filesystem,
     }
 }
 
-/// A private scratch dir in the data dir, unless the dir does not exist on this machine or
-/// its filesystem does not answer in time.
-fn bounded_scratch(f: &DataDirFacts, deadline: Instant) -> Result<PathBuf, ScratchError> {
-    if !f.filesystem.answered() {
-        return Err(timed_out_scratch());
+fn missing_scratch(root: &HostRoot) -> ScratchError {
+    let message = if root.is_recorded() {
+        "the data dir does not exist on this machine (recorded host); probes on it are skipped"
+    } else {
+        "the data dir does not exist"
+    };
+    ScratchError {
+        errno: None,
+        message: message.into(),
     }
-    if !f.exists {
-        return Err(ScratchError {
-            errno: None,
-            message: "the data dir does not exist on this machine (recorded host); probes on it are skipped".into(),
-        });
-    }
-    bounded_create(f.path.clone(), deadline)
 }
 
-fn bounded_create(dir: PathBuf, deadline: Instant) -> Result<PathBuf, ScratchError> {
-    let limit = deadline.saturating_duration_since(Instant::now());
-    crate::bounded::within(limit, move || scratch::create_in(&dir))
-        .unwrap_or_else(|| Err(timed_out_scratch()))
+fn not_reached_scratch() -> ScratchError {
+    ScratchError {
+        errno: None,
+        message: "not created: the run's time ran out before this data dir's turn".into(),
+    }
+}
+
+/// The thread's result if it finishes by `deadline`.
+fn join_by<T: Send + 'static>(handle: std::thread::JoinHandle<T>, deadline: Instant) -> Option<T> {
+    while !handle.is_finished() {
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    handle.join().ok()
 }
 
 fn timed_out_scratch() -> ScratchError {

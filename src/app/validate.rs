@@ -4,32 +4,33 @@
 use crate::error::{InputError, input};
 use crate::host::HostRoot;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::Instant;
 
 /// The data dirs to judge: as given, or the current directory. On a live run each must exist,
 /// be a directory and be writable by this user (a read-only *filesystem* is not refused: that
-/// is a finding the probes report).
+/// is a finding the probes report). All dirs are checked at once and the checks end together
+/// at `deadline`: a dir whose filesystem has not answered by then (a dead mount) is not
+/// refused; the probes then report what they (do not) observe.
 pub fn data_dirs(
     given: &[PathBuf],
     recorded: bool,
-    limit: Duration,
+    deadline: Instant,
 ) -> Result<Vec<PathBuf>, InputError> {
     let dirs: Vec<PathBuf> = if given.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         given.to_vec()
     };
-    for d in &dirs {
-        if d.as_os_str().is_empty() {
-            return Err(input("--data-dir is empty; give a directory path"));
-        }
-        if recorded {
-            continue;
-        }
-        // A dead mount must not hang the tool before it starts: if the checks do not answer in
-        // time, the dir is not refused; the probes then report what they (do not) observe.
-        let path = d.clone();
-        if let Some(result) = crate::bounded::within(limit, move || check_data_dir(&path)) {
+    if dirs.iter().any(|d| d.as_os_str().is_empty()) {
+        return Err(input("--data-dir is empty; give a directory path"));
+    }
+    if recorded {
+        return Ok(dirs);
+    }
+    let answers = crate::bounded::each_within(deadline, dirs.clone(), |d| check_data_dir(&d));
+    // Report the first refusal in the order given.
+    for answer in answers {
+        if let crate::bounded::Answer::Answered(result) = answer {
             result?;
         }
     }

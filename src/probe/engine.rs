@@ -2,6 +2,10 @@
 //! what they observe until each job's deadline. A job that has not finished by then is
 //! abandoned (its thread is left to die with the process) and whatever it planned but did
 //! not emit is reported as `timeout`, so the run always ends on time.
+//!
+//! Running out of the tool's own time is never a finding about the host: a job whose wait the
+//! run's deadline cut short reports `timeout` (not `fail ETIMEDOUT`), and a data dir the setup
+//! never reached gets `timeout` for every probe on it.
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, Scope, Sink};
 use crate::observation::{Observation, Status};
@@ -9,6 +13,13 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
+
+/// `source_of_facts` of a data dir the setup never reached before its deadline.
+pub const NOT_REACHED: &str = "timeout: the run's time ran out before this data dir was examined";
+
+/// An ETIMEDOUT failure arriving this close to a deadline the run cut short is the run's
+/// timeout, not the host's.
+const CUT_SHORT_WINDOW: Duration = Duration::from_millis(100);
 
 /// Messages from jobs to the engine.
 pub enum Msg {
@@ -22,6 +33,8 @@ struct Job {
     target: String,
     planned: Vec<Planned>,
     deadline: Instant,
+    /// The run's deadline came before this probe's own (scaled) timeout.
+    cut_by_run: bool,
     started: Instant,
     observed: Vec<Observation>,
     state: JobState,
@@ -32,6 +45,8 @@ enum JobState {
     Running,
     Finished,
     TimedOut,
+    /// Not run: its data dir was never examined (the run's time ran out first).
+    NotReached,
 }
 
 /// Run the given probes against the context; returns every observation, in registry order.
@@ -47,21 +62,32 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
             let dir: Option<&DataDir> = dir_index.map(|i| &ctx.data_dirs[i]);
             let planned = (probe.plan)(&ctx, dir);
             let start = Instant::now();
-            let deadline = (start + probe.timeout).min(ctx.deadline);
+            let own = start + super::scaled(probe.timeout);
+            let deadline = own.min(ctx.deadline);
             let target = dir.map(|d| d.target()).unwrap_or_else(|| "host".into());
+            let not_reached =
+                dir.is_some_and(|d| d.facts.filesystem.source_of_facts == NOT_REACHED);
             jobs.push(Job {
                 probe,
                 dir_index,
                 target,
                 planned,
                 deadline,
+                cut_by_run: own > ctx.deadline,
                 started: start,
                 observed: Vec::new(),
-                state: JobState::Running,
+                state: if not_reached {
+                    JobState::NotReached
+                } else {
+                    JobState::Running
+                },
             });
         }
     }
     for (index, job) in jobs.iter().enumerate() {
+        if job.state == JobState::NotReached {
+            continue;
+        }
         let ctx = Arc::clone(&ctx);
         let sink = Sink::new(tx.clone(), index);
         let done = tx.clone();
@@ -99,7 +125,8 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
         ) {
             Ok(Msg::Observed(i, obs)) => {
                 if jobs[i].state == JobState::Running {
-                    jobs[i].observed.push(*obs);
+                    let obs = cut_short(&jobs[i], *obs);
+                    jobs[i].observed.push(obs);
                 }
             }
             Ok(Msg::Done(i)) => {
@@ -132,6 +159,15 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
         out.extend(job.observed);
         for p in missing {
             let obs = match job.state {
+                JobState::NotReached => Observation::new(
+                    p.id.clone(),
+                    p.target.clone(),
+                    Status::Timeout,
+                    format!(
+                        "probe `{}` not run on {}: the run's time ran out before this data dir was examined",
+                        job.probe.name, job.target
+                    ),
+                ),
                 JobState::TimedOut | JobState::Running => Observation::new(
                     p.id.clone(),
                     p.target.clone(),
@@ -155,6 +191,24 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
         }
     }
     out
+}
+
+/// A `fail ETIMEDOUT` that arrives when the run's deadline, not the probe's own limit, is
+/// about to end the job says the tool ran out of time: it is reported `timeout`.
+fn cut_short(job: &Job, mut obs: Observation) -> Observation {
+    let near_end = Instant::now() + CUT_SHORT_WINDOW >= job.deadline;
+    if job.cut_by_run
+        && near_end
+        && obs.status == Status::Fail
+        && obs.errno.as_deref() == Some("ETIMEDOUT")
+    {
+        obs.status = Status::Timeout;
+        obs.message = format!(
+            "{} (the run's --timeout ended this wait; not a finding about the host)",
+            obs.message
+        );
+    }
+    obs
 }
 
 #[cfg(test)]

@@ -162,6 +162,34 @@ impl ProbeContext {
     }
 }
 
+/// The run's `--timeout` at which every `ProbeDef::timeout` (and the limits probes derive
+/// from it) holds as written. A longer run scales them up in proportion, so a loaded machine
+/// given more time gets more time per probe; a shorter run keeps them (the run's deadline
+/// caps them anyway).
+pub const REFERENCE_RUN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The current run's --timeout, in ms (0: not set, the reference).
+static RUN_TIMEOUT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Record the run's --timeout, for `scaled`.
+pub fn set_run_timeout(timeout: Duration) {
+    RUN_TIMEOUT_MS.store(
+        timeout.as_millis() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// A per-probe limit, scaled by the run's --timeout over REFERENCE_RUN_TIMEOUT (never below
+/// the limit as written).
+pub fn scaled(limit: Duration) -> Duration {
+    let run = RUN_TIMEOUT_MS.load(std::sync::atomic::Ordering::Relaxed);
+    let reference = REFERENCE_RUN_TIMEOUT.as_millis() as u64;
+    if run <= reference {
+        return limit;
+    }
+    limit.mul_f64(run as f64 / reference as f64)
+}
+
 /// Where a probe sends its observations. Cheap to clone; sending after the engine stopped
 /// listening (the probe was abandoned) is harmless.
 #[derive(Clone)]

@@ -54,8 +54,8 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
         Ok(i) => i,
         Err(notes) => return no_interpreter(&notes, start, sink),
     };
-    let deadline = (start + PROBE.timeout).min(ctx.deadline);
-    let spawn_deadline = (Instant::now() + spawn::SPAWN_TIMEOUT).min(deadline);
+    let deadline = (start + super::scaled(PROBE.timeout)).min(ctx.deadline);
+    let spawn_deadline = (Instant::now() + super::scaled(spawn::SPAWN_TIMEOUT)).min(deadline);
     let (tx, rx) = mpsc::channel();
     let exe = interp.resolved.clone();
     std::thread::spawn(move || {

@@ -10,12 +10,28 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Scratch dirs being created right now (a mkdir an abandoned setup thread is still in):
+/// cleanup waits for them, within its reserve, so a late mkdir is removed too.
+static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 pub const PREFIX: &str = ".wsl-vecprobe-";
 
 /// Create a private scratch dir inside `dir` and register it for cleanup.
 pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
+    use std::sync::atomic::Ordering;
+    IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+    let made = make_in(dir);
+    if let Ok(path) = &made {
+        DIRS.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path.clone());
+    }
+    IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    made
+}
+
+fn make_in(dir: &Path) -> Result<PathBuf, ScratchError> {
     // make_in rather than tempdir_in: tempdir_in wraps the mkdir error with its path, which
     // drops raw_os_error(), and the probes report that errno (EROFS, ENOSPC, EACCES).
     let made = tempfile::Builder::new()
@@ -25,15 +41,11 @@ pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
         errno: e.raw_os_error().map(crate::errno::errno_name),
         message: format!("cannot create a scratch dir in {}: {e}", dir.display()),
     };
-    let path = match made {
+    match made {
         // keep(): the handle would otherwise try to delete the path as a file.
-        Ok(named) => named.keep().map_err(|e| failed(e.error))?.0,
-        Err(e) => return Err(failed(e)),
-    };
-    DIRS.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(path.clone());
-    Ok(path)
+        Ok(named) => Ok(named.keep().map_err(|e| failed(e.error))?.0),
+        Err(e) => Err(failed(e)),
+    }
 }
 
 pub fn register_child(pid: u32) {
@@ -52,13 +64,19 @@ pub fn cleanup_all() {
     cleanup_within(Duration::from_millis(1500));
 }
 
-/// The same, waiting at most `budget` for removals. Each removal runs on its own thread, so a
-/// dead mount cannot hang the exit; a dir it could not remove in time stays behind.
+/// The same, waiting at most `budget` — a reserve of its own, not what is left of the run —
+/// for creations still in flight and for removals. Each removal runs on its own thread, so a
+/// dead mount cannot hang the exit; a dir it could not remove in time stays behind. Safe to
+/// call more than once and from several threads (the signal handler and the normal end).
 pub fn cleanup_within(budget: Duration) {
-    let children: Vec<u32> =
-        std::mem::take(&mut *CHILDREN.lock().unwrap_or_else(|e| e.into_inner()));
-    for pid in children {
-        kill_child(pid);
+    let deadline = std::time::Instant::now() + budget;
+    kill_children();
+    // A mkdir still in flight registers its dir when it returns: wait for it (a healthy disk
+    // takes microseconds), then remove everything registered.
+    while IN_FLIGHT.load(std::sync::atomic::Ordering::SeqCst) > 0
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(1));
     }
     let dirs: Vec<PathBuf> = std::mem::take(&mut *DIRS.lock().unwrap_or_else(|e| e.into_inner()));
     let (tx, rx) = std::sync::mpsc::channel();
@@ -72,12 +90,21 @@ pub fn cleanup_within(budget: Duration) {
                 let _ = tx.send(());
             });
     }
-    let deadline = std::time::Instant::now() + budget;
     for _ in 0..count {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         if rx.recv_timeout(left).is_err() {
             break;
         }
+    }
+    // A child that started while the dirs were removed.
+    kill_children();
+}
+
+fn kill_children() {
+    let children: Vec<u32> =
+        std::mem::take(&mut *CHILDREN.lock().unwrap_or_else(|e| e.into_inner()));
+    for pid in children {
+        kill_child(pid);
     }
 }
 

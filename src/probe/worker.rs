@@ -174,7 +174,7 @@ const DEADLINE_MARGIN: Duration = Duration::from_millis(30);
 /// The deadline a child-process probe works to: its own timeout, capped by the run's, less
 /// the margin.
 pub fn probe_deadline(ctx: &ProbeContext, timeout: Duration) -> Instant {
-    (Instant::now() + timeout)
+    (Instant::now() + super::scaled(timeout))
         .min(ctx.deadline)
         .checked_sub(DEADLINE_MARGIN)
         .unwrap_or(ctx.deadline)

@@ -1,0 +1,130 @@
+//! The run's deadline holds for every input: validation, the data dirs' setup and cleanup all
+//! sit inside `--timeout`, hung dirs are waited on together, a very short timeout is either
+//! refused (exit 2, with the minimum) or reported as the tool's own `timeout` — never as a
+//! hung mount — and no scratch dir is ever left behind.
+
+mod common;
+use common::*;
+use std::process::Command;
+use std::time::Duration;
+
+fn leftovers(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".wsl-vecprobe-"))
+        .collect()
+}
+
+#[test]
+fn very_short_timeouts_never_call_a_healthy_dir_hung_and_leave_nothing() {
+    let (t, dir) = tempdir();
+    let (tmp, tmpdir) = tempdir();
+    for timeout in ["5ms", "10ms", "20ms", "50ms", "150ms", "250ms", "400ms"] {
+        for _ in 0..3 {
+            let mut cmd = Command::new(bin());
+            cmd.args([
+                "check",
+                "--format",
+                "json",
+                "--timeout",
+                timeout,
+                "--data-dir",
+                &dir,
+            ])
+            .env("TMPDIR", &tmpdir);
+            let r = run_cmd(cmd, Duration::from_secs(20));
+            r.assert_no_panic();
+            assert!(
+                leftovers(t.path()).is_empty(),
+                "{timeout}: left {:?}",
+                leftovers(t.path())
+            );
+            assert!(
+                leftovers(tmp.path()).is_empty(),
+                "{timeout}: left in TMPDIR"
+            );
+            if r.code == Some(2) {
+                assert!(r.stderr.contains("at least"), "{timeout}: {}", r.stderr);
+                continue;
+            }
+            assert_eq!(r.code, Some(0), "{timeout}: {}", r.stderr);
+            let report = r.json();
+            for p in report["probes"].as_array().unwrap() {
+                assert!(
+                    !(p["status"] == "fail" && p["errno"] == "ETIMEDOUT"),
+                    "{timeout}: the tool's own deadline reported as a host failure: {p:#}"
+                );
+            }
+            let mount = probe(&report, "fs.mount", Some(&dir));
+            assert!(
+                mount["status"] != "fail",
+                "{timeout}: healthy dir called hung: {mount:#}"
+            );
+        }
+    }
+}
+
+/// `$1` = a dir whose FUSE daemon is stopped, `$2` = the binary; the script prints the
+/// elapsed time of the command it runs.
+fn on_hung_mount(command: &str, mnt: &str) -> (Run, u64) {
+    let script = format!(
+        r#"bindfs -f "$(dirname "$1")/src" "$1" & pid=$!
+for i in $(seq 1 200); do mountpoint -q "$1" && break; sleep 0.01; done
+mountpoint -q "$1" || exit 97
+kill -STOP $pid
+start=$(date +%s%N)
+{command}; rc=$?
+end=$(date +%s%N)
+echo "elapsed_ms=$(( (end - start) / 1000000 ))" >&2
+kill -CONT $pid; fusermount -u "$1"; kill $pid 2>/dev/null; wait $pid 2>/dev/null
+exit $rc"#
+    );
+    let r = in_mount_namespace(&script, mnt, &[]);
+    let elapsed = r
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("elapsed_ms="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no elapsed: {}", r.stderr));
+    (r, elapsed)
+}
+
+#[test]
+fn one_or_ten_hung_data_dirs_keep_the_whole_run_inside_its_timeout() {
+    if !privileged(
+        "hung_dirs",
+        &["unshare", "bindfs", "fusermount", "mountpoint"],
+    ) {
+        return;
+    }
+    let (_t, dir) = tempdir();
+    let src = format!("{dir}/src");
+    let mnt = format!("{dir}/mnt");
+    for i in 0..10 {
+        std::fs::create_dir_all(format!("{src}/d{i}")).unwrap();
+    }
+    std::fs::create_dir(&mnt).unwrap();
+    let ten: String = (0..10)
+        .map(|i| format!(r#" --data-dir "$1/d{i}""#))
+        .collect();
+    for (dirs, what) in [(r#" --data-dir "$1/d0""#.to_string(), "one"), (ten, "ten")] {
+        let (r, ms) = on_hung_mount(
+            &format!(r#""$2" check --format json --timeout 1s{dirs} >/dev/null"#),
+            &mnt,
+        );
+        r.assert_no_panic();
+        assert_eq!(r.code, Some(0), "{what}: {}", r.stderr);
+        assert!(
+            ms < 1250,
+            "{what} hung dir(s) with --timeout 1s took {ms} ms"
+        );
+        let (r, ms) = on_hung_mount(
+            &format!(r#""$2" host --format json{dirs} >/dev/null"#),
+            &mnt,
+        );
+        assert_eq!(r.code, Some(0), "{what}: {}", r.stderr);
+        assert!(ms < 3300, "host with {what} hung dir(s) took {ms} ms");
+    }
+}
