@@ -93,7 +93,7 @@ pub(super) fn host_command(args: &HostArgs) -> AppResult {
     )?;
     let root = root.with_deadline(deadline);
     let facts = collect_host(&root, host::real_env);
-    let dirs: Vec<DataDirFacts> = prepare_dirs(&root, &data_dirs, deadline, false)
+    let dirs: Vec<DataDirFacts> = prepare_dirs(&root, &data_dirs, deadline, None)
         .into_iter()
         .map(|(f, _)| f)
         .collect();
@@ -156,11 +156,17 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
     let facts = collect_host(&root, opts.env);
     let setup_deadline = (start + setup_share(opts.timeout)).min(deadline);
     let probing = opts.replay.is_none();
+    let gate = scratch::Gate::default();
     let tmp_scratch = probing.then(|| {
-        let tmp = std::env::temp_dir();
-        std::thread::spawn(move || scratch::create_in(&tmp))
+        let (tmp, gate) = (std::env::temp_dir(), gate.clone());
+        std::thread::spawn(move || gate.create_in(&tmp))
     });
-    let prepared = prepare_dirs(&root, &opts.data_dirs, setup_deadline, probing);
+    let prepared = prepare_dirs(
+        &root,
+        &opts.data_dirs,
+        setup_deadline,
+        probing.then_some(&gate),
+    );
     let dir_facts: Vec<DataDirFacts> = prepared.iter().map(|(f, _)| f.clone()).collect();
     let dir_targets: Vec<String> = dir_facts
         .iter()
@@ -200,6 +206,7 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
             });
             let obs = probe::engine::run(ctx, &probe::registry());
             // Removal has its own reserve: it never depends on the time left.
+            gate.close(CLEANUP_RESERVE / 2);
             scratch::cleanup_within(CLEANUP_RESERVE);
             (obs, start.elapsed().as_secs_f64() * 1000.0)
         }
@@ -230,22 +237,37 @@ fn prepare_dirs(
     root: &HostRoot,
     given: &[PathBuf],
     deadline: Instant,
-    scratch: bool,
+    scratch: Option<&scratch::Gate>,
 ) -> Vec<(DataDirFacts, Option<Result<PathBuf, ScratchError>>)> {
     // Only a dir that had HUNG_AFTER to answer and did not is called hung.
     let had_time = deadline.saturating_duration_since(Instant::now()) >= HUNG_AFTER;
     let root2 = root.clone();
+    let gate = scratch.cloned();
     let answers = crate::bounded::each_within(deadline, given.to_vec(), move |d| {
         let facts = host::collect_data_dirs(&root2, std::slice::from_ref(&d)).pop()?;
-        let made = (scratch && facts.exists && facts.filesystem.answered())
-            .then(|| scratch::create_in(&facts.path));
-        Some((facts, made))
+        let same = (!root2.is_recorded())
+            .then(|| identity(&facts.path))
+            .flatten();
+        let made = gate
+            .as_ref()
+            .filter(|_| facts.exists && facts.filesystem.answered())
+            .map(|g| (same, g.create_in(&facts.path)));
+        Some((facts, same, made))
     });
     let mut out: Vec<(DataDirFacts, Option<Result<PathBuf, ScratchError>>)> = Vec::new();
+    let mut seen: Vec<(u64, u64)> = Vec::new();
     for (d, answer) in given.iter().zip(answers) {
         let (facts, made) = match answer {
-            crate::bounded::Answer::Answered(Some((f, made))) => {
-                let made = made.or_else(|| (!f.exists).then(|| Err(missing_scratch(root))));
+            crate::bounded::Answer::Answered(Some((f, same, made))) => {
+                if let Some(id) = same {
+                    if seen.contains(&id) {
+                        continue;
+                    }
+                    seen.push(id);
+                }
+                let made = made
+                    .map(|(_, m)| m)
+                    .or_else(|| (!f.exists).then(|| Err(missing_scratch(root))));
                 (f, made)
             }
             crate::bounded::Answer::NoAnswer if had_time => (
@@ -262,6 +284,18 @@ fn prepare_dirs(
         }
     }
     out
+}
+
+/// (device, inode) of a dir, so that a dir given twice under two names is judged once.
+#[cfg(unix)]
+fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(_path: &std::path::Path) -> Option<(u64, u64)> {
+    None
 }
 
 fn unanswered(given: &std::path::Path, why: &str) -> DataDirFacts {

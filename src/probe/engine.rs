@@ -1,7 +1,9 @@
-//! The engine: runs every (probe, target) job on its own thread, all at once, and collects
-//! what they observe until each job's deadline. A job that has not finished by then is
-//! abandoned (its thread is left to die with the process) and whatever it planned but did
-//! not emit is reported as `timeout`, so the run always ends on time.
+//! The engine: runs every (probe, target) job on a bounded pool of threads (host-wide jobs
+//! first, then each data dir's) and collects what they observe until each job's deadline,
+//! counted from when the job starts. A job that has not finished by then is abandoned (its
+//! thread is left to die with the process and a fresh pool thread takes its place) and
+//! whatever it planned but did not emit is reported as `timeout`, so the run always ends on
+//! time; a job the pool never started before the run's deadline is `timeout` too.
 //!
 //! Running out of the tool's own time is never a finding about the host: a job whose wait the
 //! run's deadline cut short reports `timeout` (not `fail ETIMEDOUT`), and a data dir the setup
@@ -23,9 +25,14 @@ const CUT_SHORT_WINDOW: Duration = Duration::from_millis(100);
 
 /// Messages from jobs to the engine.
 pub enum Msg {
+    Started(usize),
     Observed(usize, Box<Observation>),
     Done(usize),
 }
+
+/// Jobs running at once. Enough to keep two cores and their waits busy, few enough that 200
+/// data dirs are not 1,600 threads and 400 child processes.
+pub const POOL_SIZE: usize = 12;
 
 struct Job {
     probe: &'static ProbeDef,
@@ -42,9 +49,13 @@ struct Job {
 
 #[derive(PartialEq, Clone, Copy)]
 enum JobState {
+    /// Waiting for a pool thread.
+    Queued,
     Running,
     Finished,
     TimedOut,
+    /// Still queued when the run's deadline came.
+    NeverStarted,
     /// Not run: its data dir was never examined (the run's time ran out first).
     NotReached,
 }
@@ -62,8 +73,6 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
             let dir: Option<&DataDir> = dir_index.map(|i| &ctx.data_dirs[i]);
             let planned = (probe.plan)(&ctx, dir);
             let start = Instant::now();
-            let own = start + super::scaled(probe.timeout);
-            let deadline = own.min(ctx.deadline);
             let target = dir.map(|d| d.target()).unwrap_or_else(|| "host".into());
             let not_reached =
                 dir.is_some_and(|d| d.facts.filesystem.source_of_facts == NOT_REACHED);
@@ -72,50 +81,54 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
                 dir_index,
                 target,
                 planned,
-                deadline,
-                cut_by_run: own > ctx.deadline,
+                deadline: ctx.deadline,
+                cut_by_run: false,
                 started: start,
                 observed: Vec::new(),
                 state: if not_reached {
                     JobState::NotReached
                 } else {
-                    JobState::Running
+                    JobState::Queued
                 },
             });
         }
     }
-    for (index, job) in jobs.iter().enumerate() {
-        if job.state == JobState::NotReached {
-            continue;
-        }
-        let ctx = Arc::clone(&ctx);
-        let sink = Sink::new(tx.clone(), index);
-        let done = tx.clone();
-        let probe = job.probe;
-        let dir_index = job.dir_index;
-        let spawned = std::thread::Builder::new()
-            .name(format!("probe-{}", probe.name))
-            .spawn(move || {
-                let dir = dir_index.map(|i| &ctx.data_dirs[i]);
-                (probe.run)(&ctx, dir, &sink);
-                let _ = done.send(Msg::Done(index));
-            });
-        if spawned.is_err() {
-            let _ = tx.send(Msg::Done(index));
-        }
+    // Host-wide jobs first (one each), then the data dirs' jobs, dir by dir.
+    let mut order: Vec<usize> = (0..jobs.len())
+        .filter(|&i| jobs[i].state == JobState::Queued)
+        .collect();
+    order.sort_by_key(|&i| (jobs[i].dir_index.map_or(0, |d| d + 1), i));
+    let queue = Arc::new(std::sync::Mutex::new(order.into_iter()));
+    let runs: Arc<Vec<(&'static ProbeDef, Option<usize>)>> =
+        Arc::new(jobs.iter().map(|j| (j.probe, j.dir_index)).collect());
+    let pool = Pool {
+        ctx: Arc::clone(&ctx),
+        queue,
+        runs,
+        tx: tx.clone(),
+    };
+    for _ in 0..POOL_SIZE {
+        pool.spawn_thread();
     }
     drop(tx);
 
     loop {
         let now = Instant::now();
-        for job in jobs.iter_mut().filter(|j| j.state == JobState::Running) {
-            if now >= job.deadline {
-                job.state = JobState::TimedOut;
+        for job in jobs.iter_mut() {
+            let expired = now >= job.deadline;
+            match job.state {
+                JobState::Running if expired => {
+                    job.state = JobState::TimedOut;
+                    // Its thread is abandoned: a fresh one keeps the pool at full strength.
+                    pool.spawn_thread();
+                }
+                JobState::Queued if expired => job.state = JobState::NeverStarted,
+                _ => {}
             }
         }
         let next = jobs
             .iter()
-            .filter(|j| j.state == JobState::Running)
+            .filter(|j| matches!(j.state, JobState::Running | JobState::Queued))
             .map(|j| j.deadline)
             .min();
         let Some(next) = next else { break };
@@ -123,6 +136,17 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
             next.saturating_duration_since(now)
                 .max(Duration::from_millis(1)),
         ) {
+            Ok(Msg::Started(i)) => {
+                let job = &mut jobs[i];
+                if job.state == JobState::Queued {
+                    let start = Instant::now();
+                    let own = start + super::scaled(job.probe.timeout);
+                    job.started = start;
+                    job.deadline = own.min(ctx.deadline);
+                    job.cut_by_run = own > ctx.deadline;
+                    job.state = JobState::Running;
+                }
+            }
             Ok(Msg::Observed(i, obs)) => {
                 if jobs[i].state == JobState::Running {
                     let obs = cut_short(&jobs[i], *obs);
@@ -138,6 +162,12 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
             Err(RecvTimeoutError::Disconnected) => break,
         }
     }
+    // Jobs not yet started are never started now.
+    pool.queue
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .by_ref()
+        .for_each(drop);
 
     let mut out = Vec::new();
     for job in jobs {
@@ -168,6 +198,15 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
                         job.probe.name, job.target
                     ),
                 ),
+                JobState::NeverStarted | JobState::Queued => Observation::new(
+                    p.id.clone(),
+                    p.target.clone(),
+                    Status::Timeout,
+                    format!(
+                        "probe `{}` on {} was not started: the run's deadline came first",
+                        job.probe.name, job.target
+                    ),
+                ),
                 JobState::TimedOut | JobState::Running => Observation::new(
                     p.id.clone(),
                     p.target.clone(),
@@ -191,6 +230,45 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
         }
     }
     out
+}
+
+/// The pool's shared state: each thread takes the next queued job until none is left.
+struct Pool {
+    ctx: Arc<ProbeContext>,
+    queue: Arc<std::sync::Mutex<std::vec::IntoIter<usize>>>,
+    runs: Arc<Vec<(&'static ProbeDef, Option<usize>)>>,
+    tx: mpsc::Sender<Msg>,
+}
+
+impl Pool {
+    fn spawn_thread(&self) {
+        let (ctx, queue, runs, tx) = (
+            Arc::clone(&self.ctx),
+            Arc::clone(&self.queue),
+            Arc::clone(&self.runs),
+            self.tx.clone(),
+        );
+        let _ = std::thread::Builder::new()
+            .name("probe-pool".into())
+            .spawn(move || {
+                loop {
+                    if Instant::now() >= ctx.deadline {
+                        break;
+                    }
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                    let Some(index) = next else { break };
+                    let (probe, dir_index) = runs[index];
+                    if tx.send(Msg::Started(index)).is_err() {
+                        break;
+                    }
+                    let dir = dir_index.map(|i| &ctx.data_dirs[i]);
+                    (probe.run)(&ctx, dir, &Sink::new(tx.clone(), index));
+                    if tx.send(Msg::Done(index)).is_err() {
+                        break;
+                    }
+                }
+            });
+    }
 }
 
 /// A `fail ETIMEDOUT` that arrives when the run's deadline, not the probe's own limit, is

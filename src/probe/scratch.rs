@@ -13,6 +13,46 @@ static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Scratch dirs being created right now (a mkdir an abandoned setup thread is still in):
 /// cleanup waits for them, within its reserve, so a late mkdir is removed too.
 static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One run's way in to `create_in`: once the run closes it, a setup thread that was
+/// abandoned (and only now gets to its mkdir) creates nothing, and closing waits for a mkdir
+/// already under way, so nothing is created after the run's cleanup.
+#[derive(Clone, Default)]
+pub struct Gate {
+    state: std::sync::Arc<(
+        std::sync::atomic::AtomicBool,
+        std::sync::atomic::AtomicUsize,
+    )>,
+}
+
+impl Gate {
+    pub fn create_in(&self, dir: &Path) -> Result<PathBuf, ScratchError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let (closed, in_flight) = &*self.state;
+        in_flight.fetch_add(1, SeqCst);
+        let made = if closed.load(SeqCst) {
+            Err(ScratchError {
+                errno: None,
+                message: "not created: the run had already ended".into(),
+            })
+        } else {
+            create_in(dir)
+        };
+        in_flight.fetch_sub(1, SeqCst);
+        made
+    }
+
+    /// No creation after this; wait (at most `limit`) for those under way.
+    pub fn close(&self, limit: Duration) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let (closed, in_flight) = &*self.state;
+        closed.store(true, SeqCst);
+        let until = std::time::Instant::now() + limit;
+        while in_flight.load(SeqCst) > 0 && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
 static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 pub const PREFIX: &str = ".wsl-vecprobe-";

@@ -62,7 +62,7 @@ pub fn collect(probe: &ProbeDef, ctx: &ProbeContext, dir: Option<&DataDir>) -> V
     rx.try_iter()
         .filter_map(|m| match m {
             Msg::Observed(_, o) => Some(*o),
-            Msg::Done(_) => None,
+            Msg::Done(_) | Msg::Started(_) => None,
         })
         .collect()
 }

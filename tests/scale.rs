@@ -1,0 +1,128 @@
+//! Any number of data dirs gets real observations: probes run on a bounded pool (threads and
+//! child processes stay few), and the same dir given twice (also via a symlink) is judged once.
+
+mod common;
+use common::*;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Threads of `pid` and how many processes have it as parent.
+fn threads_and_children(pid: u32) -> (usize, usize) {
+    let threads = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0);
+    let children = std::fs::read_dir("/proc")
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| {
+                    std::fs::read_to_string(e.path().join("stat")).is_ok_and(|s| {
+                        s.rsplit(')')
+                            .next()
+                            .and_then(|rest| rest.split_whitespace().nth(1))
+                            == Some(pid.to_string().as_str())
+                    })
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    (threads, children)
+}
+
+#[test]
+fn a_hundred_data_dirs_all_get_real_observations_on_a_bounded_pool() {
+    let (_t, base) = tempdir();
+    let mut args: Vec<String> = ["check", "--format", "json", "--timeout", "20s"]
+        .map(String::from)
+        .to_vec();
+    for i in 0..100 {
+        let d = format!("{base}/d{i:03}");
+        std::fs::create_dir(&d).unwrap();
+        args.push("--data-dir".into());
+        args.push(d);
+    }
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(bin())
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out.reopen().unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let (mut max_threads, mut max_children) = (0, 0);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(40), "did not finish");
+        let (t, c) = threads_and_children(child.id());
+        max_threads = max_threads.max(t);
+        max_children = max_children.max(c);
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(max_threads <= 100, "{max_threads} threads at once");
+    assert!(max_children <= 24, "{max_children} child processes at once");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path()).unwrap()).unwrap();
+    assert_eq!(report["data_dirs"].as_array().unwrap().len(), 100);
+    let timeouts: Vec<String> = report["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] == "timeout")
+        .map(|p| format!("{} {}", p["id"], p["target"]))
+        .collect();
+    assert!(
+        timeouts.is_empty(),
+        "{} timeouts, e.g. {:?}",
+        timeouts.len(),
+        &timeouts[..timeouts.len().min(5)]
+    );
+}
+
+#[test]
+fn the_same_dir_given_twice_or_through_a_symlink_is_judged_once() {
+    let (_t, base) = tempdir();
+    let dir = format!("{base}/data");
+    std::fs::create_dir(&dir).unwrap();
+    std::os::unix::fs::symlink(&dir, format!("{base}/link")).unwrap();
+    let r = run(
+        [
+            "check",
+            "--format",
+            "json",
+            "--timeout",
+            "3s",
+            "--data-dir",
+            &dir,
+            "--data-dir",
+            &format!("{dir}/"),
+            "--data-dir",
+            &format!("{base}/link"),
+            "--data-dir",
+            &format!("{base}/./data"),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let report = r.json();
+    assert_eq!(
+        report["data_dirs"].as_array().unwrap().len(),
+        1,
+        "{:#}",
+        report["data_dirs"]
+    );
+    let rows = report["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["id"] == "qdrant-local")
+        .count();
+    assert_eq!(rows, 1);
+}
