@@ -3,10 +3,16 @@
 use clap::Parser;
 
 fn main() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let is_worker = args.get(1).is_some_and(|a| a == "__worker");
+    // First thing: from here on SIGINT/SIGTERM always means cleanup and exit 130. (A worker
+    // child is killed by its parent instead.)
+    if !is_worker {
+        wsl_vecprobe::probe::scratch::install_interrupt_handler();
+    }
     // Hidden re-exec entry for probes that run in a child process (src/probe/worker.rs),
     // dispatched before clap so a worker starts as fast as possible.
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|a| a == "__worker") {
+    if is_worker {
         let name = args
             .get(2)
             .map(|n| n.to_string_lossy().into_owned())
@@ -23,7 +29,7 @@ fn main() {
             // Help that cannot be written is an output failure; a usage error whose message
             // cannot be written is still exit 2.
             let printed = e.print();
-            std::process::exit(if e.use_stderr() {
+            wsl_vecprobe::probe::scratch::exit(if e.use_stderr() {
                 wsl_vecprobe::error::EXIT_BAD_INPUT
             } else if let Err(why) = printed {
                 wsl_vecprobe::error::warn(&format!(
@@ -35,5 +41,5 @@ fn main() {
             });
         }
     };
-    std::process::exit(wsl_vecprobe::app::run(cli));
+    wsl_vecprobe::probe::scratch::exit(wsl_vecprobe::app::run(cli));
 }

@@ -54,6 +54,7 @@ impl Gate {
     }
 }
 static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+static CLEANUP: Mutex<()> = Mutex::new(());
 
 pub const PREFIX: &str = ".wsl-vecprobe-";
 
@@ -92,11 +93,14 @@ pub fn register_child(pid: u32) {
     CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
 }
 
+/// The child has been waited for: forget it, and kill what is left of its process group (a
+/// grandchild a fake `python3` left running). Children are spawned as group leaders.
 pub fn unregister_child(pid: u32) {
     CHILDREN
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .retain(|p| *p != pid);
+    kill_group(pid);
 }
 
 /// Kill every registered child and remove every registered scratch dir (at most 1.5 s).
@@ -109,6 +113,9 @@ pub fn cleanup_all() {
 /// dead mount cannot hang the exit; a dir it could not remove in time stays behind. Safe to
 /// call more than once and from several threads (the signal handler and the normal end).
 pub fn cleanup_within(budget: Duration) {
+    // One cleanup at a time: the interrupt routine waits for a cleanup under way (which has
+    // taken the dirs off the list) instead of exiting while it runs.
+    let _one = CLEANUP.lock().unwrap_or_else(|e| e.into_inner());
     let deadline = std::time::Instant::now() + budget;
     kill_children();
     // A mkdir still in flight registers its dir when it returns: wait for it (a healthy disk
@@ -150,10 +157,34 @@ fn kill_children() {
 
 #[cfg(unix)]
 fn kill_child(pid: u32) {
+    kill_group(pid);
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid as i32),
         nix::sys::signal::Signal::SIGKILL,
     );
+}
+
+/// SIGKILL to the process group a child leads (see `own_process_group`).
+#[cfg(unix)]
+fn kill_group(pid: u32) {
+    let _ = nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}
+
+#[cfg(not(unix))]
+fn kill_group(_pid: u32) {}
+
+/// Make a child the leader of its own process group, so that it and everything it starts can
+/// be killed together (and a terminal's Ctrl-C reaches only this tool, which then cleans up).
+pub fn own_process_group(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    cmd
 }
 
 #[cfg(not(unix))]
@@ -165,13 +196,43 @@ fn kill_child(pid: u32) {
         .status();
 }
 
-/// Ctrl-C (and SIGTERM): clean up, say so on stderr, exit 130.
+/// Ctrl-C (and SIGTERM): clean up, say so on stderr, exit 130. Installed first thing in
+/// `main`, so there is no moment of a run without it.
 pub fn install_interrupt_handler() {
-    let _ = ctrlc::set_handler(|| {
-        cleanup_all();
-        crate::error::warn("wsl-vecprobe: interrupted; probe areas removed");
-        std::process::exit(130);
-    });
+    #[cfg(unix)]
+    crate::platform::unix::signals::install(on_interrupt);
+    #[cfg(not(unix))]
+    {
+        let _ = ctrlc::set_handler(on_interrupt);
+    }
+}
+
+fn on_interrupt() {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+    cleanup_all();
+    crate::error::warn("wsl-vecprobe: interrupted; probe areas removed");
+    std::process::exit(crate::error::EXIT_INTERRUPTED);
+}
+
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn interrupted() -> bool {
+    #[cfg(unix)]
+    if crate::platform::unix::signals::received() {
+        return true;
+    }
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// End the process with `code` — unless a signal has arrived, in which case the interrupt
+/// routine (cleanup, exit 130) is left to finish: an interrupted run never exits 0.
+pub fn exit(code: i32) -> ! {
+    if interrupted() {
+        loop {
+            std::thread::park();
+        }
+    }
+    std::process::exit(code)
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ pub struct WorkerProcess {
 impl WorkerProcess {
     /// Start `exe __worker name args…` with piped stdin/stdout.
     pub fn spawn(exe: &Path, name: &str, args: &[OsString]) -> std::io::Result<Self> {
-        let mut child = Command::new(exe)
+        let mut child = super::scratch::own_process_group(&mut Command::new(exe))
             .arg("__worker")
             .arg(name)
             .args(args)

@@ -6,5 +6,6 @@ pub mod locks;
 pub mod mmap;
 #[cfg(target_os = "linux")]
 pub mod netowner;
+pub mod signals;
 pub mod statfs;
 pub mod uds;

@@ -67,7 +67,7 @@ pub enum Outcome {
 pub fn run(interpreter: &Path, deadline: Instant) -> Outcome {
     let start = Instant::now();
     let mut child = loop {
-        let spawned = Command::new(interpreter)
+        let spawned = crate::probe::scratch::own_process_group(&mut Command::new(interpreter))
             .args(["-S", "-c", SCRIPT])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
