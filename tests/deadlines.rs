@@ -128,3 +128,41 @@ fn one_or_ten_hung_data_dirs_keep_the_whole_run_inside_its_timeout() {
         assert!(ms < 3300, "host with {what} hung dir(s) took {ms} ms");
     }
 }
+
+#[test]
+fn per_probe_limits_scale_with_the_runs_timeout() {
+    // An interpreter that takes 600 ms to start, as under load: past the python probe's
+    // 400 ms limit at the 3 s reference, within its limit scaled to a 10 s run.
+    let (_b, bindir) = tempdir();
+    let Some(real) = ["/usr/bin/python3", "/usr/local/bin/python3"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).is_file())
+    else {
+        skip("python_scaling", "needs python3");
+        return;
+    };
+    let fake = format!("{bindir}/python3");
+    std::fs::write(&fake, format!("#!/bin/sh\nsleep 0.6\nexec {real} \"$@\"\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (_t, dir) = tempdir();
+    let path = format!("{bindir}:{}", std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Command::new(bin());
+    cmd.args([
+        "check",
+        "--format",
+        "json",
+        "--timeout",
+        "10s",
+        "--data-dir",
+        &dir,
+    ])
+    .env("PATH", &path)
+    .env_remove("VIRTUAL_ENV")
+    .env_remove("CONDA_PREFIX");
+    let r = run_cmd(cmd, Duration::from_secs(30));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let report = r.json();
+    let o = probe(&report, "python.sqlite_ext", None);
+    assert!(o["status"] != "timeout" && o["status"] != "fail", "{o:#}");
+}

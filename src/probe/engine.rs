@@ -355,6 +355,28 @@ mod tests {
         assert_eq!(obs[1].status, Status::Timeout);
     }
 
+    fn waits_then_times_out(ctx: &ProbeContext, _: Option<&DataDir>, sink: &Sink) {
+        std::thread::sleep(ctx.remaining().saturating_sub(Duration::from_millis(20)));
+        sink.emit(Observation::fail("t.a", "host", "no answer").with_errno("ETIMEDOUT"));
+        sink.emit(Observation::pass("t.b", "host", "ok"));
+    }
+    static CUT_SHORT: ProbeDef = ProbeDef {
+        name: "cut-short",
+        kind: ProbeKind::Host,
+        scope: Scope::Host,
+        timeout: Duration::from_secs(5),
+        plan: plan_two,
+        run: waits_then_times_out,
+    };
+
+    #[test]
+    fn a_wait_the_runs_deadline_cut_short_is_timeout_not_a_host_failure() {
+        let obs = run(ctx(Duration::from_millis(150)), &[&CUT_SHORT]);
+        assert_eq!(obs[0].status, Status::Timeout, "{}", obs[0].message);
+        assert!(obs[0].message.contains("--timeout"));
+        assert_eq!(obs[1].status, Status::Pass);
+    }
+
     #[test]
     fn a_planned_observation_never_emitted_is_an_error_not_a_pass() {
         let obs = run(ctx(Duration::from_secs(10)), &[&FORGETS]);
