@@ -168,10 +168,7 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
         probing.then_some(&gate),
     );
     let dir_facts: Vec<DataDirFacts> = prepared.iter().map(|(f, _)| f.clone()).collect();
-    let dir_targets: Vec<String> = dir_facts
-        .iter()
-        .map(|d| d.path.display().to_string())
-        .collect();
+    let dir_targets: Vec<String> = dir_facts.iter().map(|d| host::shown(&d.path)).collect();
     let inputs = crate::catalogue::inputs::probe_inputs(&opts.profiles);
 
     let (observations, elapsed_ms) = match (opts.replay, tmp_scratch) {
@@ -302,7 +299,7 @@ fn unanswered(given: &std::path::Path, why: &str) -> DataDirFacts {
     let mut filesystem = host::FsFacts::did_not_answer();
     filesystem.source_of_facts = why.into();
     DataDirFacts {
-        given: given.display().to_string(),
+        given: host::shown(given),
         path: host::absolute(given),
         exists: false,
         is_dir: false,

@@ -4,6 +4,11 @@
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+/// A path in a report: escaped where it is not valid Unicode (see `crate::host::shown`).
+fn serialize_shown<S: serde::Serializer>(path: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&super::shown(path))
+}
+
 /// Coarse filesystem class the backend rules reason about.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]
@@ -82,7 +87,8 @@ impl FsFacts {
 pub struct DataDirFacts {
     /// The path as the user gave it.
     pub given: String,
-    /// Absolute path.
+    /// Absolute path, as the OS has it (a non-UTF-8 name is kept, and shown escaped).
+    #[serde(serialize_with = "serialize_shown")]
     pub path: PathBuf,
     pub exists: bool,
     pub is_dir: bool,
@@ -97,6 +103,13 @@ use std::path::{Component, Path};
 
 /// Facts for several data dirs, reading the mount table once.
 pub fn collect_data_dirs(root: &HostRoot, given: &[String]) -> Vec<DataDirFacts> {
+    let paths: Vec<std::path::PathBuf> = given.iter().map(Into::into).collect();
+    collect_data_dir_paths(root, &paths)
+}
+
+/// The same for paths as the OS gave them (a non-UTF-8 name stays as it is; it is shown
+/// escaped, see `crate::host::shown`).
+pub fn collect_data_dir_paths(root: &HostRoot, given: &[std::path::PathBuf]) -> Vec<DataDirFacts> {
     let table = if cfg!(windows) && !root.is_recorded() {
         None
     } else {
@@ -104,7 +117,7 @@ pub fn collect_data_dirs(root: &HostRoot, given: &[String]) -> Vec<DataDirFacts>
     };
     given
         .iter()
-        .map(|g| collect_data_dir(root, g, table.as_ref()))
+        .map(|g| collect_data_dir_at(root, g, table.as_ref()))
         .collect()
 }
 
@@ -112,7 +125,17 @@ pub fn collect_data_dirs(root: &HostRoot, given: &[String]) -> Vec<DataDirFacts>
 /// table entry the path lives on. Under a recorded root only the recorded mount table is
 /// consulted (existence is still checked on this machine, but nothing else is taken from it).
 pub fn collect_data_dir(root: &HostRoot, given: &str, table: Option<&MountTable>) -> DataDirFacts {
-    let path = super::absolute(Path::new(given));
+    collect_data_dir_at(root, Path::new(given), table)
+}
+
+fn collect_data_dir_at(
+    root: &HostRoot,
+    given_path: &Path,
+    table: Option<&MountTable>,
+) -> DataDirFacts {
+    let given = super::shown(given_path);
+    let given = given.as_str();
+    let path = super::absolute(given_path);
     let meta = std::fs::metadata(&path).ok();
     let exists = meta.is_some();
     let is_dir = meta.is_some_and(|m| m.is_dir());

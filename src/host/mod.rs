@@ -148,9 +148,30 @@ pub fn absolute(path: &Path) -> PathBuf {
 
 /// Facts for every data dir the user named (mount table read once).
 pub fn collect_data_dirs(root: &HostRoot, given: &[PathBuf]) -> Vec<DataDirFacts> {
-    let given: Vec<String> = given
-        .iter()
-        .map(|g| g.to_string_lossy().into_owned())
-        .collect();
-    datadir::collect_data_dirs(root, &given)
+    datadir::collect_data_dir_paths(root, given)
+}
+
+/// A path as text for reports and messages: as it is when it is valid Unicode, else with every
+/// byte that is not shown as `\xNN` (so two different names never look the same, and nothing
+/// is lost to U+FFFD).
+pub fn shown(path: &Path) -> String {
+    if let Some(s) = path.to_str() {
+        return s.to_string();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = String::new();
+        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02X}"));
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().into_owned()
+    }
 }

@@ -106,7 +106,7 @@ pub struct DataDir {
 impl DataDir {
     /// The target string observations use for this dir.
     pub fn target(&self) -> String {
-        self.facts.path.display().to_string()
+        crate::host::shown(&self.facts.path)
     }
 }
 
