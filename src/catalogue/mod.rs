@@ -7,6 +7,7 @@ pub mod load;
 pub mod profile;
 pub mod requirements;
 pub mod rules;
+pub mod suggest;
 pub mod version;
 
 use crate::error::{InputError, input};
