@@ -1,6 +1,7 @@
 //! Backend catalogue: profiles (data, in `probes/*.toml`) and the rules that turn
 //! observations into verdicts.
 
+pub mod decisive;
 pub mod expect;
 pub mod inputs;
 pub mod load;
