@@ -316,6 +316,16 @@ fn cases() -> Vec<Case> {
             || json!({"class": "windows-drive"}),
             Degraded,
         ),
+        // milvus-lite 3.x on a Windows drive: LOCK's flock is a guest-only POSIX lock there
+        c(
+            "milvus-lite",
+            "fs.mount",
+            true,
+            PASS,
+            None,
+            || json!({"class": "windows-drive"}),
+            Degraded,
+        ),
         // qdrant-local
         c(
             "qdrant-local",

@@ -197,3 +197,40 @@ fn host_identifies_a_recorded_wsl2_host_and_says_where_each_fact_came_from() {
         "windows-drive"
     );
 }
+
+#[test]
+fn a_misspelt_backend_id_is_exit_2_with_the_nearest_id() {
+    let r = run(["explain", "Milvus-Lite"], &[]);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean `milvus-lite`"),
+        "{}",
+        r.stderr
+    );
+    let r = run(["check", "--require", "qdrant-locl"], &[]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean `qdrant-local`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_profile_with_a_misspelt_probe_id_is_exit_2_at_its_line() {
+    let (_t, dir) = tempdir();
+    let path = format!("{dir}/mine.toml");
+    std::fs::write(
+        &path,
+        "id = \"mine\"\nname = \"Mine\"\nkind = \"embedded\"\nsummary = \"x\"\ndocs = \"https://example.org\"\n\n[[requirement]]\nid = \"a\"\nprobe = \"file.creat\"\nscope = \"data_dir\"\neffect = \"block\"\nexplain = \"x\"\nremediation = \"y\"\nsource = \"https://example.org\"\n",
+    )
+    .unwrap();
+    let r = run(["check", "--profile", &path, "--data-dir", &dir], &[]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("line 9, column 9") && r.stderr.contains("did you mean `file.create`"),
+        "{}",
+        r.stderr
+    );
+}

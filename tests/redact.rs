@@ -2,6 +2,7 @@
 
 mod common;
 use common::*;
+use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
 
@@ -50,4 +51,161 @@ fn redact_hides_home_user_and_host_in_every_format() {
     cmd.env("HOME", &home)
         .args(["check", "--format", "json", "--data-dir", &proj]);
     assert!(run_cmd(cmd, Duration::from_secs(30)).stdout.contains(&proj));
+}
+
+fn schema() -> Value {
+    serde_json::from_str(include_str!("../reports/schema.json")).expect("schema parses")
+}
+
+fn assert_valid(report: &Value, what: &str) {
+    let validator = jsonschema::validator_for(&schema()).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {}", errors.join("\n"));
+}
+
+/// `check` in a private UTS namespace whose host name is `name`.
+fn check_as_host(name: &str, args: &[&str]) -> Run {
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "-u",
+        "sh",
+        "-c",
+        "hostname \"$1\" && shift && exec \"$@\"",
+        "sh",
+        name,
+    ])
+    .arg(bin())
+    .arg("check")
+    .args(args);
+    run_cmd(cmd, Duration::from_secs(60))
+}
+
+/// Every string of the report that the catalogue or the probes' naming own (ids, commands,
+/// explanations, remediation, enums): redaction must leave all of them as they are.
+fn owned_strings(report: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in report["probes"].as_array().unwrap() {
+        for k in ["id", "kind", "status", "errno"] {
+            out.push(format!("probe {k}={}", p[k]));
+        }
+    }
+    for b in report["backends"].as_array().unwrap() {
+        for k in ["id", "name", "kind", "verdict", "remediation", "version"] {
+            out.push(format!("backend {k}={}", b[k]));
+        }
+        for r in b["reasons"].as_array().unwrap() {
+            for k in [
+                "requirement",
+                "probe",
+                "status",
+                "errno",
+                "outcome",
+                "effect",
+                "explain",
+                "remediation",
+                "source",
+            ] {
+                out.push(format!("reason {k}={}", r[k]));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn redact_leaves_ids_and_commands_alone_when_the_host_name_is_a_report_word() {
+    if !privileged("redact_host_names_that_collide", &["unshare", "hostname"]) {
+        return;
+    }
+    let (_t, dir) = tempdir();
+    for name in ["vm", "docker", "dev", "localhost", "python", "tmp"] {
+        let plain = check_as_host(name, &["--format", "json", "--data-dir", &dir]);
+        assert_eq!(plain.code, Some(0), "{name}: {}", plain.stderr);
+        let redacted = check_as_host(name, &["--format", "json", "--redact", "--data-dir", &dir]);
+        redacted.assert_no_panic();
+        assert_eq!(redacted.code, Some(0), "{name}: {}", redacted.stderr);
+        let (plain, red) = (plain.json(), redacted.json());
+        assert_valid(&red, &format!("host name {name}"));
+        let (mut a, mut b) = (owned_strings(&plain), owned_strings(&red));
+        a.sort();
+        b.sort();
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(
+                x, y,
+                "host name {name}: redaction changed a report-owned string"
+            );
+        }
+        assert_eq!(a.len(), b.len());
+        assert_eq!(red["data_dirs"][0]["path"], plain["data_dirs"][0]["path"]);
+        for format in ["table", "markdown"] {
+            let r = check_as_host(name, &["--format", format, "--redact", "--data-dir", &dir]);
+            assert_eq!(r.code, Some(0), "{name} {format}: {}", r.stderr);
+            assert!(
+                !r.stdout.contains("<host>."),
+                "host name {name}, {format}: a dotted name was redacted:\n{}",
+                r.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn redact_hides_a_distinctive_host_name_in_any_case() {
+    if !privileged("redact_distinctive_host_name", &["unshare", "hostname"]) {
+        return;
+    }
+    let (_t, base) = tempdir();
+    let dir = format!("{base}/zq-LAB-7/proj");
+    std::fs::create_dir_all(&dir).unwrap();
+    for format in ["json", "markdown", "table"] {
+        let r = check_as_host(
+            "Zq-Lab-7",
+            &["--format", format, "--redact", "--data-dir", &dir],
+        );
+        assert_eq!(r.code, Some(0), "{format}: {}", r.stderr);
+        assert!(
+            !r.stdout.to_lowercase().contains("zq-lab-7"),
+            "{format}: host name leaked in another case:\n{}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("<host>/proj"), "{format}:\n{}", r.stdout);
+    }
+}
+
+#[test]
+fn redact_takes_the_user_and_home_from_the_os_not_the_environment() {
+    if !privileged("redact_user_from_os", &[]) {
+        return;
+    }
+    let os_home = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .unwrap()
+        .unwrap()
+        .dir;
+    let t = tempfile::tempdir_in(&os_home).unwrap();
+    let dir = std::fs::canonicalize(t.path())
+        .unwrap()
+        .display()
+        .to_string();
+    let (_f, fake_home) = tempdir();
+    let mut cmd = Command::new(bin());
+    cmd.env("HOME", &fake_home).env("USER", "alice").args([
+        "check",
+        "--format",
+        "json",
+        "--redact",
+        "--data-dir",
+        &dir,
+    ]);
+    let r = run_cmd(cmd, Duration::from_secs(30));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        !r.stdout.contains(&dir),
+        "the OS home ({}) leaked although $HOME points elsewhere",
+        os_home.display()
+    );
+    let name = t.path().file_name().unwrap().to_str().unwrap();
+    assert_eq!(r.json()["data_dirs"][0]["path"], format!("~/{name}"));
 }

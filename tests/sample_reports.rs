@@ -117,3 +117,22 @@ fn the_milvus_lite_story_names_its_causes_in_the_samples() {
     );
     assert_eq!(row["version"]["version"], "2.4.10");
 }
+
+#[test]
+fn the_wsl2_sample_does_not_rate_milvus_lite_viable_on_a_windows_drive() {
+    let json = generate(
+        "wsl2-nat-windows-drive",
+        "wsl2-nat",
+        &["/mnt/c/Users/dev/proj", "/home/dev/proj"],
+        "json",
+    );
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let row = backend(&report, "milvus-lite", Some("/mnt/c/Users/dev/proj"));
+    assert_eq!(row["verdict"], "degraded", "{row:#}");
+    assert!(
+        row["evidence"].as_str().unwrap().contains("windows-drive"),
+        "{row:#}"
+    );
+    let home = backend(&report, "milvus-lite", Some("/home/dev/proj"));
+    assert_eq!(home["verdict"], "viable", "{home:#}");
+}

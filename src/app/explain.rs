@@ -37,8 +37,9 @@ pub(super) fn explain(args: &ExplainArgs) -> AppResult {
     let Some(p) = profiles.iter().find(|p| p.id == args.id) else {
         let ids: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
         return Err(input(format!(
-            "unknown backend id `{}`; known ids: {}",
+            "unknown backend id `{}`{}; known ids: {}",
             args.id,
+            crate::catalogue::suggest::hint(&args.id, ids.iter().copied()).trim_end_matches('?'),
             ids.join(", ")
         )));
     };

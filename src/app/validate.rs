@@ -115,7 +115,9 @@ pub fn required_ids(require: &[String], known: &[String]) -> Result<(), InputErr
     for id in require {
         if !known.iter().any(|k| k == id) {
             return Err(input(format!(
-                "unknown backend id `{id}` in --require; known ids: {}",
+                "unknown backend id `{id}` in --require{}; known ids: {}",
+                crate::catalogue::suggest::hint(id, known.iter().map(String::as_str))
+                    .trim_end_matches('?'),
                 known.join(", ")
             )));
         }

@@ -6,9 +6,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod documented;
 mod syntax;
 mod validate;
-pub use validate::validate;
+pub use validate::{Locus, validate, validate_located};
 
 /// The built-in profiles: (file name, contents) of every `probes/*.toml`.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -147,18 +148,85 @@ pub fn parse_profile(path: &Path, text: &str) -> Result<Profile, LoadError> {
             path: path.to_path_buf(),
             line,
             column,
-            message: e.message().trim().to_string(),
+            message: with_key_hint(e.message().trim()),
         }
     })
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" plus the nearest known key.
+fn with_key_hint(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let Some((unknown, expected)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    format!("{message}{}", super::suggest::hint(unknown, known))
+}
+
+/// Line and column of a requirement's key (the start of its value) in the profile text: the
+/// `index`-th `[[requirement]]` table, then the line of `key` in it (inside an inline `expect`
+/// table, its `field`). Falls back to the table's header, or line 1.
+pub fn locate(text: &str, locus: Locus) -> (usize, usize) {
+    let mut offset = 0;
+    let mut table: Option<usize> = None;
+    let mut seen = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            if table.is_some() {
+                break;
+            }
+            if trimmed.starts_with("[[requirement]]") {
+                if seen == locus.requirement {
+                    table = Some(offset);
+                }
+                seen += 1;
+            }
+        } else if table.is_some()
+            && let Some(after) = trimmed.strip_prefix(locus.key)
+            && after.trim_start().starts_with('=')
+        {
+            let start = offset + (line.len() - trimmed.len()) + locus.key.len();
+            let value = &text[start..];
+            let eq = value.find('=').unwrap_or(0) + 1;
+            let mut at = start + eq + (value[eq..].len() - value[eq..].trim_start().len());
+            if locus.key == "expect"
+                && let Some(f) = line.find("field")
+            {
+                let rest = &line[f..];
+                let v = rest.find('=').map_or(0, |e| {
+                    e + 1 + (rest[e + 1..].len() - rest[e + 1..].trim_start().len())
+                });
+                at = offset + f + v;
+            }
+            return line_column(text, at);
+        }
+        offset += line.len();
+    }
+    line_column(text, table.unwrap_or(0))
 }
 
 /// Parses and validates profile text.
 pub fn load_str(path: &Path, text: &str) -> Result<Profile, LoadError> {
     let profile = parse_profile(path, text)?;
-    validate(&profile).map_err(|problems| LoadError::Invalid {
-        path: path.to_path_buf(),
-        problems,
-    })?;
+    let problems: Vec<String> = validate_located(&profile)
+        .into_iter()
+        .map(|(locus, problem)| match locus {
+            Some(locus) => {
+                let (line, column) = locate(text, locus);
+                format!("line {line}, column {column}: {problem}")
+            }
+            None => problem,
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(LoadError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        });
+    }
     Ok(profile)
 }
 
@@ -223,5 +291,7 @@ pub fn catalogue(extra: &[Profile]) -> Result<Vec<Profile>, String> {
 
 #[cfg(test)]
 mod builtin_tests;
+#[cfg(test)]
+mod strict_tests;
 #[cfg(test)]
 mod user_tests;

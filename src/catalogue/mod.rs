@@ -1,12 +1,14 @@
 //! Backend catalogue: profiles (data, in `probes/*.toml`) and the rules that turn
 //! observations into verdicts.
 
+pub mod decisive;
 pub mod expect;
 pub mod inputs;
 pub mod load;
 pub mod profile;
 pub mod requirements;
 pub mod rules;
+pub mod suggest;
 pub mod version;
 
 use crate::error::{InputError, input};

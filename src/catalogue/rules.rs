@@ -152,17 +152,10 @@ fn judge(
         reasons.push(reason);
     }
     let verdict = verdict_of(&reasons);
-    let decisive: Vec<&Reason> = reasons.iter().filter(|r| is_decisive(r, verdict)).collect();
-    let evidence = match decisive.first() {
-        Some(r) => short_evidence(r),
-        None => format!("{} requirements observed satisfied", reasons.len()),
-    };
-    let mut remediation: Vec<String> = Vec::new();
-    for r in &decisive {
-        if !remediation.contains(&r.remediation) {
-            remediation.push(r.remediation.clone());
-        }
-    }
+    let super::decisive::Decision {
+        evidence,
+        remediation,
+    } = super::decisive::decide(&reasons, verdict);
     BackendVerdict {
         id: profile.id.clone(),
         name: profile.name.clone(),
@@ -194,15 +187,6 @@ pub fn verdict_of(reasons: &[Reason]) -> Verdict {
     }
 }
 
-fn is_decisive(r: &Reason, verdict: Verdict) -> bool {
-    match verdict {
-        Verdict::Blocked => r.outcome == Outcome::Violated && r.effect == Effect::Block,
-        Verdict::Unknown => r.outcome == Outcome::Unobserved && r.effect == Effect::Block,
-        Verdict::Degraded => r.outcome == Outcome::Violated && r.effect == Effect::Degrade,
-        Verdict::Viable => false,
-    }
-}
-
 /// The process an observation names as holding a port or lock (`owner_*` / `holder_*` values).
 fn holder_of(obs: &Observation) -> Option<String> {
     let pid = obs
@@ -217,43 +201,6 @@ fn holder_of(obs: &Observation) -> Option<String> {
         Some(c) => format!("pid {pid} ({c})"),
         None => format!("pid {pid}"),
     })
-}
-
-/// `lock.flock in /mnt/c/proj: ENOLCK` — the evidence column.
-pub fn short_evidence(r: &Reason) -> String {
-    let mut what = match (&r.errno, r.outcome) {
-        (Some(e), _) => e.clone(),
-        // A made observation whose tested field was missing: say which field.
-        (None, Outcome::Unobserved) if r.status == Status::Pass => abbreviate(&r.observed),
-        (None, Outcome::Unobserved) => r.status.as_str().to_string(),
-        (None, _) => abbreviate(&r.observed),
-    };
-    if let Some(h) = &r.holder
-        && r.outcome == Outcome::Violated
-        && !what.contains(h.as_str())
-    {
-        what = format!("{what}, held by {h}");
-    }
-    if r.target == "host" || r.target.is_empty() {
-        format!("{}: {}", r.probe, what)
-    } else {
-        format!("{} in {}: {}", r.probe, r.target, what)
-    }
-}
-
-/// At most ~80 characters, cut at a word boundary: the evidence column is a summary; the
-/// full message stays in the reason's `observed`.
-fn abbreviate(text: &str) -> String {
-    const MAX: usize = 80;
-    if text.chars().count() <= MAX {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(MAX).collect();
-    let end = cut
-        .rfind([' ', ',', ';', ':'])
-        .filter(|i| *i > MAX / 2)
-        .unwrap_or(cut.len());
-    format!("{}…", cut[..end].trim_end_matches([' ', ',', ';', ':']))
 }
 
 fn find_observation<'a>(

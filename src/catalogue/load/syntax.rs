@@ -7,7 +7,6 @@ use crate::catalogue::profile::ReqScope;
 pub(crate) fn probe_scopes(probe: &str) -> Result<&'static [ReqScope], String> {
     const HOST: &[ReqScope] = &[ReqScope::Host];
     const DATA_DIR: &[ReqScope] = &[ReqScope::DataDir];
-    const BOTH: &[ReqScope] = &[ReqScope::DataDir, ReqScope::Host];
     if let Some(port) = probe.strip_prefix("port:") {
         return match port.parse::<u16>() {
             Ok(n) if n > 0 && !port.starts_with('0') => Ok(HOST),
@@ -21,41 +20,35 @@ pub(crate) fn probe_scopes(probe: &str) -> Result<&'static [ReqScope], String> {
             Err(format!("`{probe}`: needs a relative path"))
         };
     }
-    match probe {
-        "fs.mount" => return Ok(DATA_DIR),
-        "uds.tmp" => return Ok(HOST),
-        "uds.path_length" => return Ok(BOTH),
-        "net.egress" => return Ok(HOST),
-        _ => {}
-    }
-    let families: &[(&str, &'static [ReqScope])] = &[
-        ("host.", HOST),
-        ("loopback.", HOST),
-        ("proxy.", HOST),
-        ("limits.", HOST),
-        ("docker.", HOST),
-        ("python.", HOST),
-        ("file.", DATA_DIR),
-        ("mmap.", DATA_DIR),
-        ("lock.", DATA_DIR),
-        ("uds.", DATA_DIR),
-    ];
-    for (prefix, scopes) in families {
-        if let Some(name) = probe.strip_prefix(prefix) {
-            let ok = !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            return if ok {
-                Ok(scopes)
-            } else {
-                Err(format!("`{probe}`: `{prefix}` needs a lower-case name"))
-            };
+    match super::documented::lookup(probe) {
+        Some(d) if !d.family => Ok(leak_scopes(&d.scopes)),
+        _ => {
+            let known: Vec<&str> = super::documented::all()
+                .iter()
+                .filter(|d| !d.family)
+                .map(|d| d.id.as_str())
+                .collect();
+            Err(format!(
+                "`{probe}` is not an observation id documented in docs/observations.md{}",
+                crate::catalogue::suggest::hint(probe, known)
+            ))
         }
     }
-    Err(format!(
-        "`{probe}` is not a documented observation family (host.*, fs.mount, file.*, mmap.*, lock.*, lockfile:*, uds.*, port:N, loopback.*, proxy.*, net.egress, limits.*, docker.*, python.*)"
-    ))
+}
+
+/// The documented scopes as one of the three static lists.
+fn leak_scopes(scopes: &[ReqScope]) -> &'static [ReqScope] {
+    const HOST: &[ReqScope] = &[ReqScope::Host];
+    const DATA_DIR: &[ReqScope] = &[ReqScope::DataDir];
+    const BOTH: &[ReqScope] = &[ReqScope::DataDir, ReqScope::Host];
+    match (
+        scopes.contains(&ReqScope::DataDir),
+        scopes.contains(&ReqScope::Host),
+    ) {
+        (true, true) => BOTH,
+        (true, false) => DATA_DIR,
+        _ => HOST,
+    }
 }
 
 pub(crate) fn scope_name(scope: ReqScope) -> &'static str {

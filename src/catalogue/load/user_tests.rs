@@ -173,7 +173,7 @@ fn validate_lists_every_problem() {
     for needle in [
         "id `My_Store` must be non-empty kebab-case",
         "requirement `flock`: duplicate requirement id",
-        "`net.ingress` is not a documented observation family",
+        "`net.ingress` is not an observation id documented in docs/observations.md; did you mean `net.egress`?",
         "`port:6333` is observed with scope host, not data_dir",
         "`versions` needs the profile's `package`",
         "invalid version range `>=2.4,<3.x`",

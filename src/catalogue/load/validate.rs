@@ -25,8 +25,29 @@ const KNOWN_ARCH: &[&str] = &[
 /// Values of `expect.missing`.
 const MISSING_OUTCOMES: &[&str] = &["violated", "satisfied", "unobserved"];
 
+/// Where in the profile a problem is: the requirement (by position) and the key.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Locus {
+    pub requirement: usize,
+    pub key: &'static str,
+}
+
 /// Checks a profile against the catalogue rules; every problem found is listed.
 pub fn validate(profile: &Profile) -> Result<(), Vec<String>> {
+    let problems: Vec<String> = validate_located(profile)
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Every problem, with the requirement key it is about when it is about one.
+pub fn validate_located(profile: &Profile) -> Vec<(Option<Locus>, String)> {
+    let mut located = Vec::new();
     let mut problems = Vec::new();
     let mut problem = |what: String| problems.push(what);
 
@@ -136,48 +157,61 @@ pub fn validate(profile: &Profile) -> Result<(), Vec<String>> {
         (None, None) => {}
     }
 
+    located.extend(problems.into_iter().map(|p| (None, p)));
+
     let mut ids = HashSet::new();
-    for requirement in &profile.requirements {
+    for (index, requirement) in profile.requirements.iter().enumerate() {
         let at = format!("requirement `{}`", requirement.id);
+        let mut problem = |key: &'static str, what: String| {
+            located.push((
+                Some(Locus {
+                    requirement: index,
+                    key,
+                }),
+                what,
+            ))
+        };
         if !is_kebab(&requirement.id) {
-            problem(format!("{at}: id must be non-empty kebab-case"));
+            problem("id", format!("{at}: id must be non-empty kebab-case"));
         }
         if !ids.insert(requirement.id.as_str()) {
-            problem(format!("{at}: duplicate requirement id"));
+            problem("id", format!("{at}: duplicate requirement id"));
         }
         check_requirement(&at, requirement, has_package, &mut problem);
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
-    }
+    located
 }
 
 fn check_requirement(
     at: &str,
     r: &Requirement,
     has_package: bool,
-    problem: &mut impl FnMut(String),
+    problem: &mut impl FnMut(&'static str, String),
 ) {
     match probe_scopes(&r.probe) {
-        Err(e) => problem(format!("{at}: probe {e}")),
+        Err(e) => problem("probe", format!("{at}: probe {e}")),
         Ok(scopes) if !scopes.contains(&r.scope) => {
             let allowed: Vec<&str> = scopes.iter().map(|s| scope_name(*s)).collect();
-            problem(format!(
-                "{at}: `{}` is observed with scope {}, not {}",
-                r.probe,
-                allowed.join(" or "),
-                scope_name(r.scope)
-            ));
+            problem(
+                "scope",
+                format!(
+                    "{at}: `{}` is observed with scope {}, not {}",
+                    r.probe,
+                    allowed.join(" or "),
+                    scope_name(r.scope)
+                ),
+            );
         }
         Ok(_) => {}
     }
-    check_versions(at, r.versions.as_deref(), has_package, problem);
-    check_names(at, "os", &r.os, KNOWN_OS, problem);
-    check_names(at, "arch", &r.arch, KNOWN_ARCH, problem);
+    check_versions(at, r.versions.as_deref(), has_package, &mut |m| {
+        problem("versions", m)
+    });
+    check_names(at, "os", &r.os, KNOWN_OS, &mut |m| problem("os", m));
+    check_names(at, "arch", &r.arch, KNOWN_ARCH, &mut |m| problem("arch", m));
     if let Some(expect) = &r.expect {
-        check_expect(at, expect, problem);
+        check_expect(at, expect, &mut |m| problem("expect", m));
+        check_expect_field(at, &r.probe, &expect.field, &mut |m| problem("expect", m));
     }
     for errno in &r.errnos {
         let symbolic =
@@ -186,31 +220,56 @@ fn check_requirement(
                     .chars()
                     .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if !symbolic {
-            problem(format!(
-                "{at}: errno `{errno}` must be a symbolic name such as ENOLCK"
-            ));
+            problem(
+                "errnos",
+                format!("{at}: errno `{errno}` must be a symbolic name such as ENOLCK"),
+            );
         }
     }
     if r.violated_when_applicable {
         if r.versions.is_none() && r.os.is_empty() && r.arch.is_empty() {
-            problem(format!(
-                "{at}: `violated_when_applicable` needs a `versions`, `os` or `arch` filter"
-            ));
+            problem(
+                "violated_when_applicable",
+                format!(
+                    "{at}: `violated_when_applicable` needs a `versions`, `os` or `arch` filter"
+                ),
+            );
         }
         if r.expect.is_some() || !r.errnos.is_empty() {
-            problem(format!(
-                "{at}: `violated_when_applicable` takes no `expect` or `errnos`"
-            ));
+            problem(
+                "violated_when_applicable",
+                format!("{at}: `violated_when_applicable` takes no `expect` or `errnos`"),
+            );
         }
     }
     for (field, value) in [("explain", &r.explain), ("remediation", &r.remediation)] {
         if value.trim().is_empty() {
-            problem(format!("{at}: `{field}` is empty"));
+            problem(field, format!("{at}: `{field}` is empty"));
         } else if value.contains('\n') {
-            problem(format!("{at}: `{field}` must be one line"));
+            problem(field, format!("{at}: `{field}` must be one line"));
         }
     }
-    check_source(at, &r.source, problem);
+    check_source(at, &r.source, &mut |m| problem("source", m));
+}
+
+/// `expect.field` must start with a field the observation documents in its `values`.
+fn check_expect_field(at: &str, probe: &str, field: &str, problem: &mut impl FnMut(String)) {
+    let Some(documented) = super::documented::lookup(probe) else {
+        return;
+    };
+    let first = field.split('.').next().unwrap_or("");
+    if !documented.fields.iter().any(|f| f == first) {
+        let known: Vec<&str> = documented.fields.iter().map(String::as_str).collect();
+        problem(format!(
+            "{at}: expect.field `{field}`: `{probe}` has no value `{first}` (it reports {}){}",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            },
+            crate::catalogue::suggest::hint(first, known.iter().copied())
+        ));
+    }
 }
 
 fn check_expect(at: &str, e: &Expect, problem: &mut impl FnMut(String)) {
