@@ -2,7 +2,7 @@
 //! generated from its ports, lock files, sockets and free-space floor, filtered by the judged
 //! package version, the host OS and the architecture.
 
-use super::profile::{Effect, Expect, Profile, ReqScope, Requirement};
+use super::profile::{BackendKind, Effect, Expect, Profile, ReqScope, Requirement};
 use crate::host::HostFacts;
 
 /// Every requirement of `profile` that applies here. `version` is the installed (or assumed)
@@ -39,6 +39,9 @@ pub fn version_applies(spec: Option<&str>, version: Option<&str>) -> bool {
 /// Requirements implied by the profile's data: ports, lock files, sockets, free space.
 pub fn generated(profile: &Profile) -> Vec<Requirement> {
     let mut out = Vec::new();
+    if let Some(r) = data_dir_writable(profile) {
+        out.push(r);
+    }
     for p in &profile.ports {
         out.push(Requirement {
             id: format!("port-{}-free", p.port),
@@ -135,4 +138,40 @@ pub fn generated(profile: &Profile) -> Vec<Requirement> {
         });
     }
     out
+}
+
+/// Every embedded or server backend keeps its data in the data dir it is judged on, so a data
+/// dir where no file can be created blocks it, whatever else its profile lists. A profile that
+/// states this itself (a blocking `file.create` requirement, with its own wording and source)
+/// gets no generated copy; one that forgot it (or a user's profile) still cannot come out
+/// `degraded` or `viable` on a read-only or full data dir.
+fn data_dir_writable(profile: &Profile) -> Option<Requirement> {
+    if profile.kind == BackendKind::Cloud
+        || profile
+            .requirements
+            .iter()
+            .any(|r| r.probe == "file.create" && r.effect == Effect::Block && r.versions.is_none())
+    {
+        return None;
+    }
+    Some(Requirement {
+        id: "data-dir-writable".into(),
+        probe: "file.create".into(),
+        scope: ReqScope::DataDir,
+        effect: Effect::Block,
+        versions: None,
+        os: vec![],
+        arch: vec![],
+        expect: None,
+        errnos: vec![],
+        violated_when_applicable: false,
+        explain: format!(
+            "{} keeps its data in the data dir ({} backend), and a file could not be created, written and fsync'd there.",
+            profile.name,
+            profile.kind.as_str()
+        ),
+        remediation: "Use a data dir the user can write, with free space, on a local filesystem."
+            .into(),
+        source: profile.docs.clone(),
+    })
 }

@@ -67,6 +67,7 @@ fn healthy() -> Vec<Observation> {
         Observation::pass("port:7777", "loopback:7777", "free"),
         Observation::pass("lockfile:LOCK", DIR, "absent"),
         Observation::pass("lock.flock", DIR, "excludes"),
+        Observation::pass("file.create", DIR, "created"),
         Observation::pass("fs.mount", DIR, "ext4").with("class", "local"),
         Observation::pass("python.packages", "host", "read")
             .with("packages", serde_json::json!({"toy": null})),
@@ -91,8 +92,8 @@ fn all_requirements_satisfied_is_viable_with_reasons() {
     assert_eq!(v.verdict, Verdict::Viable);
     assert_eq!(
         v.reasons.len(),
-        4,
-        "port, lock file, flock, tmpfs; the old-bug rule does not apply to 3.1"
+        5,
+        "data dir writable (generated), port, lock file, flock, tmpfs; the old-bug rule does not apply to 3.1"
     );
     assert!(v.reasons.iter().all(|r| r.outcome == Outcome::Satisfied));
     let ver = v.version.expect("judged version");
@@ -175,4 +176,34 @@ fn a_missing_observation_is_unobserved_and_named() {
     let v = judge(&obs);
     assert_eq!(v.verdict, Verdict::Unknown);
     assert!(v.evidence.contains("lock.flock"));
+}
+
+#[test]
+fn an_unwritable_data_dir_blocks_a_server_whose_profile_names_only_host_rules() {
+    let server: Profile = toml::from_str(
+        r#"
+id = "srv"
+name = "Some server"
+kind = "server"
+summary = "test"
+docs = "https://example.org/srv"
+
+[[requirement]]
+id = "docker"
+probe = "docker.daemon"
+scope = "host"
+effect = "degrade"
+explain = "usually run in Docker"
+remediation = "start Docker"
+source = "https://example.org/docker"
+"#,
+    )
+    .expect("server profile parses");
+    let obs = vec![
+        Observation::fail("docker.daemon", "host", "no daemon").with_errno("ENOENT"),
+        Observation::fail("file.create", DIR, "read-only").with_errno("EROFS"),
+    ];
+    let v = evaluate(&[server], &obs, &HostFacts::default(), &[DIR.to_string()]);
+    assert_eq!(v[0].verdict, Verdict::Blocked, "{:?}", v[0].reasons);
+    assert_eq!(v[0].evidence, "file.create in /data: EROFS");
 }
