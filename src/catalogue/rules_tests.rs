@@ -207,3 +207,98 @@ source = "https://example.org/docker"
     assert_eq!(v[0].verdict, Verdict::Blocked, "{:?}", v[0].reasons);
     assert_eq!(v[0].evidence, "file.create in /data: EROFS");
 }
+
+const FLOORED: &str = r#"
+id = "floored"
+name = "Floored DB"
+kind = "embedded"
+summary = "test"
+docs = "https://example.org"
+
+[[floors]]
+resource = "free-space"
+min = 1048576
+near = 8388608
+fails_with = "ENOSPC"
+source = "https://example.org/space"
+
+[[floors]]
+resource = "open-files"
+min = 256
+source = "https://example.org/nofile"
+
+[[floors]]
+resource = "address-space"
+min = 1073741824
+source = "https://example.org/as"
+"#;
+
+fn judge_floored(
+    free: u64,
+    nofile: Option<u64>,
+    address: Option<u64>,
+) -> super::rules::BackendVerdict {
+    let p: Profile = toml::from_str(FLOORED).expect("floored profile parses");
+    let obs = vec![
+        Observation::pass("file.create", DIR, "created"),
+        Observation::pass("file.free_space", DIR, "statvfs").with("free_bytes", free),
+        Observation::pass("limits.nofile", "host", "read").with("soft", nofile),
+        Observation::pass("limits.as", "host", "read").with("soft", address),
+    ];
+    let v = evaluate(&[p], &obs, &HostFacts::default(), &[DIR.to_string()]);
+    v.into_iter().next().unwrap_or_else(|| unreachable!())
+}
+
+#[test]
+fn a_floor_blocks_under_min_degrades_under_near_and_passes_above() {
+    let mib = 1024 * 1024;
+    assert_eq!(
+        judge_floored(100 * mib, Some(4096), None).verdict,
+        Verdict::Viable
+    );
+    let near = judge_floored(4 * mib, Some(4096), None);
+    assert_eq!(near.verdict, Verdict::Degraded);
+    assert!(
+        near.evidence.contains("file.free_space"),
+        "{}",
+        near.evidence
+    );
+    let under = judge_floored(64 * 1024, Some(4096), None);
+    assert_eq!(under.verdict, Verdict::Blocked);
+    assert!(
+        under.evidence.contains("below the minimum 1048576"),
+        "{}",
+        under.evidence
+    );
+    // open-files without `near`: close means under twice the floor.
+    assert_eq!(
+        judge_floored(100 * mib, Some(300), None).verdict,
+        Verdict::Degraded
+    );
+    assert_eq!(
+        judge_floored(100 * mib, Some(100), None).verdict,
+        Verdict::Blocked
+    );
+    // An unlimited limit (null) satisfies the floor; a low one blocks.
+    assert_eq!(
+        judge_floored(100 * mib, None, None).verdict,
+        Verdict::Viable
+    );
+    assert_eq!(
+        judge_floored(100 * mib, Some(4096), Some(512 * mib)).verdict,
+        Verdict::Blocked
+    );
+}
+
+#[test]
+fn an_unmeasured_free_space_leaves_the_floor_unobserved() {
+    let p: Profile = toml::from_str(FLOORED).expect("floored profile parses");
+    let obs = vec![
+        Observation::pass("file.create", DIR, "created"),
+        Observation::error("file.free_space", DIR, "statvfs failed"),
+        Observation::pass("limits.nofile", "host", "read").with("soft", 4096),
+        Observation::pass("limits.as", "host", "read"),
+    ];
+    let v = evaluate(&[p], &obs, &HostFacts::default(), &[DIR.to_string()]);
+    assert_eq!(v[0].verdict, Verdict::Unknown);
+}
