@@ -324,3 +324,94 @@ fn ctrl_c_mid_run_exits_130_promptly_and_leaves_nothing_behind() {
         .collect();
     assert!(leftovers.is_empty(), "left in TMPDIR: {leftovers:?}");
 }
+
+/// A user profile with resource floors, judged under real rlimits set by prlimit.
+fn floored_profile(at: &std::path::Path) -> String {
+    let path = at.join("floored.toml");
+    std::fs::write(
+        &path,
+        r#"
+id = "floored"
+name = "Floored DB"
+kind = "embedded"
+summary = "a backend with resource floors"
+docs = "https://example.org"
+
+[[floors]]
+resource = "open-files"
+min = 128
+near = 1024
+source = "https://example.org/nofile"
+
+[[floors]]
+resource = "address-space"
+min = 4294967296
+source = "https://example.org/as"
+"#,
+    )
+    .expect("write profile");
+    path.display().to_string()
+}
+
+fn floored_verdict(limits: &[&str], profile: &str, dir: &str) -> (String, serde_json::Value) {
+    let mut cmd = Command::new("prlimit");
+    cmd.args(limits)
+        .arg("--")
+        .arg(bin())
+        .args(["check", "--format", "json", "--data-dir", dir])
+        .args(["--profile", profile]);
+    let r = run_cmd(cmd, Duration::from_secs(30));
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    let report = r.json();
+    let b = report["backends"]
+        .as_array()
+        .expect("backends")
+        .iter()
+        .find(|b| b["id"] == "floored")
+        .cloned()
+        .expect("floored judged");
+    (b["verdict"].as_str().unwrap_or_default().to_string(), b)
+}
+
+#[test]
+fn resource_floors_block_under_the_floor_and_degrade_close_to_it() {
+    if !have_tool("prlimit") {
+        return skip("resource_floors", "needs prlimit (util-linux)");
+    }
+    let (t, dir) = tempdir();
+    let profiles = tempfile::tempdir().expect("tempdir");
+    let profile = floored_profile(profiles.path());
+    let before = snapshot(t.path());
+    let (v, b) = floored_verdict(&["--nofile=64:64"], &profile, &dir);
+    assert_eq!(v, "blocked", "{b:#}");
+    assert!(
+        b["evidence"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("limits.nofile"),
+        "{b:#}"
+    );
+    let (v, b) = floored_verdict(&["--nofile=512:512"], &profile, &dir);
+    assert_eq!(v, "degraded", "{b:#}");
+    let (v, b) = floored_verdict(
+        &["--nofile=4096:4096", "--as=2147483648:2147483648"],
+        &profile,
+        &dir,
+    );
+    assert_eq!(v, "blocked", "{b:#}");
+    assert!(
+        b["evidence"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("limits.as"),
+        "{b:#}"
+    );
+    let (v, b) = floored_verdict(
+        &["--nofile=4096:4096", "--as=unlimited:unlimited"],
+        &profile,
+        &dir,
+    );
+    assert_eq!(v, "viable", "{b:#}");
+    assert_unchanged(&before, t.path());
+}

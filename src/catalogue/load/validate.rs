@@ -136,6 +136,33 @@ pub fn validate(profile: &Profile) -> Result<(), Vec<String>> {
         (None, None) => {}
     }
 
+    let mut floors_seen = Vec::new();
+    for (i, floor) in profile.floors.iter().enumerate() {
+        let at = format!("floors[{i}] ({})", floor.resource.as_str());
+        if floor.min == 0 {
+            problem(format!("{at}: `min` must be above 0"));
+        }
+        if floor.near.is_some_and(|n| n <= floor.min) {
+            problem(format!("{at}: `near` must be above `min`"));
+        }
+        if floors_seen.contains(&(floor.resource, floor.versions.clone())) {
+            problem(format!(
+                "{at}: two floors for one resource and version range"
+            ));
+        }
+        floors_seen.push((floor.resource, floor.versions.clone()));
+        check_versions(&at, floor.versions.as_deref(), has_package, &mut problem);
+        check_source(&at, &floor.source, &mut problem);
+    }
+    if profile.min_free_mib.is_some()
+        && profile
+            .floors
+            .iter()
+            .any(|f| f.resource == crate::catalogue::profile::Resource::FreeSpace)
+    {
+        problem("`min_free_mib` and a free-space floor: use the floor".into());
+    }
+
     let mut ids = HashSet::new();
     for requirement in &profile.requirements {
         let at = format!("requirement `{}`", requirement.id);
