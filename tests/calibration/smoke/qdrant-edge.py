@@ -15,7 +15,11 @@ def body(d, args):
     os.makedirs(path, exist_ok=True)
     s.stage("create")
     cfg = q.EdgeConfig(vectors=q.EdgeVectorParams(size=s.DIM, distance=q.Distance.Cosine))
-    shard = q.EdgeShard.create(path, cfg)
+    # As an application does: load the shard when the path already holds one, else create it.
+    if os.listdir(path):
+        shard = q.EdgeShard.load(path)
+    else:
+        shard = q.EdgeShard.create(path, cfg)
     s.stage("insert")
     pts = [q.Point(id=i + 1, vector=v) for i, v in enumerate(s.vectors())]
     shard.update(q.UpdateOperation.upsert_points(pts))
