@@ -415,3 +415,123 @@ fn resource_floors_block_under_the_floor_and_degrade_close_to_it() {
     assert_eq!(v, "viable", "{b:#}");
     assert_unchanged(&before, t.path());
 }
+
+/// Wait until `pred` holds (or fail after 5 s).
+fn wait_for(what: &str, pred: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !pred() {
+        assert!(start.elapsed() < Duration::from_secs(5), "{what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn python_holder(code: &str, ready: &std::path::Path) -> Holder {
+    let child = Command::new("python3")
+        .args(["-c", code])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("python3");
+    wait_for("the python holder got ready", || ready.exists());
+    Holder(child)
+}
+
+#[test]
+fn stores_in_use_inside_a_data_dir_are_found_with_their_holder_and_block_who_refuses_a_second_opener()
+ {
+    if !have_tool("flock") || !have_tool("python3") {
+        return skip("stores_in_use", "needs flock (util-linux) and python3");
+    }
+    let (t, dir) = tempdir();
+    let root = t.path();
+    // milvus-lite 3.x: app/x.db/LOCK under flock; qdrant local: app/q/.lock under flock.
+    std::fs::create_dir_all(root.join("app/x.db")).expect("mkdir");
+    std::fs::create_dir_all(root.join("app/q/collection")).expect("mkdir");
+    std::fs::write(root.join("app/q/meta.json"), b"{}").expect("write");
+    let _milvus = hold_flock(&root.join("app/x.db/LOCK").display().to_string());
+    let _qdrant = hold_flock(&root.join("app/q/.lock").display().to_string());
+    // duckdb: a POSIX (fcntl) lock on the .duckdb file, as DuckDB takes it.
+    let ready = tempfile::tempdir().expect("tempdir");
+    let duck_ready = ready.path().join("duck");
+    let _duck = python_holder(
+        &format!(
+            "import fcntl,time,pathlib; f=open({:?},'a+'); fcntl.lockf(f,fcntl.LOCK_EX|fcntl.LOCK_NB); pathlib.Path({:?}).touch(); time.sleep(30)",
+            root.join("v.duckdb"),
+            duck_ready
+        ),
+        &duck_ready,
+    );
+    // SQLite in WAL mode, open in a real sqlite3 connection (shared openers are fine: informational).
+    let sqlite_ready = ready.path().join("sqlite");
+    let _sqlite = python_holder(
+        &format!(
+            "import sqlite3,time,pathlib; c=sqlite3.connect({:?}); c.execute('pragma journal_mode=wal'); c.execute('create table t(x)'); c.execute('insert into t values (1)'); c.commit(); pathlib.Path({:?}).touch(); time.sleep(30)",
+            root.join("notes.db"),
+            sqlite_ready
+        ),
+        &sqlite_ready,
+    );
+    // PostgreSQL: a PGDATA whose postmaster.pid names a live process.
+    let sleeper = Holder(
+        Command::new("sleep")
+            .arg("30")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("sleep"),
+    );
+    std::fs::create_dir_all(root.join("pg")).expect("mkdir");
+    std::fs::write(root.join("pg/PG_VERSION"), b"15\n").expect("write");
+    std::fs::write(
+        root.join("pg/postmaster.pid"),
+        format!("{}\n{}\n", sleeper.0.id(), root.join("pg").display()),
+    )
+    .expect("write");
+    let before = snapshot(root);
+    let r = run(["check", "--format", "json", "--data-dir", &dir], &[]);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    let report = r.json();
+    for (kind, pid) in [
+        ("milvus-lite", _milvus.0.id()),
+        ("qdrant-local", _qdrant.0.id()),
+        ("duckdb", _duck.0.id()),
+        ("sqlite", _sqlite.0.id()),
+        ("postgres", sleeper.0.id()),
+    ] {
+        let o = probe(&report, &format!("store:{kind}"), Some(&dir));
+        assert_eq!(o["status"], "fail", "{o:#}");
+        assert_eq!(o["values"]["holder_pid"], pid, "{o:#}");
+    }
+    assert_eq!(
+        probe(&report, "store:lancedb", Some(&dir))["status"],
+        "pass"
+    );
+    for (backend, probe_id) in [
+        ("milvus-lite", "store:milvus-lite"),
+        ("qdrant-local", "store:qdrant-local"),
+        ("duckdb-vss", "store:duckdb"),
+        ("pgvector", "store:postgres"),
+    ] {
+        assert_verdict(&report, backend, Some(&dir), &["blocked"]);
+        assert!(
+            has_violated_reason(&report, backend, Some(&dir), probe_id),
+            "{backend}"
+        );
+        let ev = backend_evidence(&report, backend, &dir);
+        assert!(ev.contains("pid "), "{backend}: {ev}");
+    }
+    // SQLite allows many openers: an open database is no reason to block sqlite-vec.
+    assert!(!has_violated_reason(
+        &report,
+        "sqlite-vec",
+        Some(&dir),
+        "store:sqlite"
+    ));
+    assert_unchanged(&before, root);
+}
+
+fn backend_evidence(report: &serde_json::Value, id: &str, dir: &str) -> String {
+    backend(report, id, Some(dir))["evidence"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}

@@ -26,6 +26,7 @@ pub mod ports;
 pub mod proxy;
 pub mod python;
 pub mod scratch;
+pub mod stores;
 pub mod testing;
 pub mod unix_socket;
 pub mod worker;
@@ -187,6 +188,7 @@ pub fn registry() -> Vec<&'static ProbeDef> {
         &mmap::PROBE,
         &locks::PROBE,
         &lockfiles::PROBE,
+        &stores::PROBE,
         &unix_socket::PROBE,
         &ports::PROBE,
         &loopback::PROBE,

@@ -21,6 +21,16 @@ pub(crate) fn probe_scopes(probe: &str) -> Result<&'static [ReqScope], String> {
             Err(format!("`{probe}`: needs a relative path"))
         };
     }
+    if let Some(kind) = probe.strip_prefix("store:") {
+        return if crate::probe::stores::discover::KINDS.contains(&kind) {
+            Ok(DATA_DIR)
+        } else {
+            Err(format!(
+                "`{probe}`: store kind must be one of {}",
+                crate::probe::stores::discover::KINDS.join(", ")
+            ))
+        };
+    }
     match probe {
         "fs.mount" => return Ok(DATA_DIR),
         "uds.tmp" => return Ok(HOST),
@@ -54,7 +64,7 @@ pub(crate) fn probe_scopes(probe: &str) -> Result<&'static [ReqScope], String> {
         }
     }
     Err(format!(
-        "`{probe}` is not a documented observation family (host.*, fs.mount, file.*, mmap.*, lock.*, lockfile:*, uds.*, port:N, loopback.*, proxy.*, net.egress, limits.*, docker.*, python.*)"
+        "`{probe}` is not a documented observation family (host.*, fs.mount, file.*, mmap.*, lock.*, lockfile:*, store:*, uds.*, port:N, loopback.*, proxy.*, net.egress, limits.*, docker.*, python.*)"
     ))
 }
 
