@@ -30,13 +30,18 @@ def block(backend, floors):
         k = FACTOR[f["unit"]]
         err = (f.get("error_below") or "").replace("\\", "/").replace('"', "'")
         err = re.sub(r"/var/tmp/\S+", "<data dir>", err)[:160]
+        m = re.match(r"no result \(rc (\d+)\)", err)
+        if m and int(m.group(1)) > 128:
+            sig = int(m.group(1)) - 128
+            err = {6: "killed by SIGABRT", 7: "killed by SIGBUS", 9: "killed by SIGKILL", 11: "killed by SIGSEGV"}.get(sig, f"killed by signal {sig}")
+        fails_with = err[:100] or FAILS_WITH[res]
         out += [
             "[[floors]]",
             f'resource = "{res}"',
             f"min = {f['min_ok'] * k}",
-            f'fails_with = "{FAILS_WITH[res]}"',
-            f'source = "tests/calibration (reports/calibration-floors.json): the real {backend} smoke run worked with '
-            f'{f["min_ok"]} {f["unit"]} and failed with {f["max_fail"]} {f["unit"]}: {err}"',
+            f'fails_with = "{fails_with} (calibration: worked with {f["min_ok"]} {f["unit"]}, failed with '
+            f'{f["max_fail"]} {f["unit"]})"',
+            'source = "reports/calibration-floors.json; reports/calibration.md"',
             "",
         ]
     out.append(END)

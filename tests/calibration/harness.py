@@ -179,6 +179,7 @@ def main():
     p.add_argument("--keep", action="store_true")
     p.add_argument("--versions", default="")
     p.add_argument("--command", default="")
+    p.add_argument("--floors", default="")
     p.add_argument("--min-agreement", type=float, default=95.0)
     a = p.parse_args()
 
@@ -203,7 +204,8 @@ def main():
     summary = reportmod.summarise(cells)
     meta = {"command": a.command, "versions": versions, "envs": [e.describe() for e in envs],
             "backends": backends, "deadline": a.deadline, "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t0)),
-            "wall_seconds": round(time.time() - t0), "machine": reportmod.machine(a.bin)}
+            "wall_seconds": round(time.time() - t0), "machine": reportmod.machine(a.bin),
+            "floors": json.loads(read(a.floors, "{}") or "{}") if a.floors else {}}
     with open(a.out, "w") as f:
         f.write(reportmod.markdown(cells, summary, meta))
     jpath = a.json_out or os.path.splitext(a.out)[0] + ".json"

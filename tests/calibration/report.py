@@ -116,6 +116,24 @@ def markdown(cells, s, meta):
             out.append(f"- {c['env']} × {c['backend']}: real {_real(c)} `{(c['real']['error'] or '')[:160]}`; "
                        f"ours: {c['ours']['why'][:200]}")
     out.append("")
+    floors = meta.get("floors") or {}
+    if floors:
+        out.append("## Resource floors (measured by `tests/calibration/floors.py`, recorded in the profiles)")
+        out.append("")
+        out.append("Least value with which the real smoke program worked / highest value with which it failed "
+                   "(bisection over a ladder; `—` = worked at the lowest rung tried). Source of every `[[floors]]` "
+                   "in `probes/*.toml` (written by `tests/calibration/floors_toml.py --apply`).")
+        out.append("")
+        out.append("| backend | free space (KiB) | open files | address space (MiB) |")
+        out.append("|---|---|---|---|")
+        for b in sorted(floors):
+            cells = []
+            for res in ("free-space", "open-files", "address-space"):
+                f = floors[b].get(res) or {}
+                lo = f.get("max_fail")
+                cells.append(f"{f.get('min_ok')} / {lo if lo is not None else '—'}")
+            out.append(f"| {b} | " + " | ".join(cells) + " |")
+        out.append("")
     out.append("## Environments")
     out.append("")
     for e in meta["envs"]:

@@ -317,7 +317,7 @@ fn check_names(
 fn check_source(at: &str, source: &str, problem: &mut impl FnMut(String)) {
     if !is_source(source) {
         problem(format!(
-            "{at}: source `{source}` must be URLs or owner/repo:path[@ref], separated by `; `"
+            "{at}: source `{source}` must be URLs, owner/repo:path[@ref] or files of this repository (reports/…), separated by `; `"
         ));
     }
 }

@@ -38,11 +38,15 @@ def wait_ready(p, probe, timeout):
             raise RuntimeError(f"server exited with {p.returncode}: {tail(p)}")
         try:
             if probe():
-                # Our own server must still be running: a client that reached another
-                # process's server on the same port has not started this one.
-                time.sleep(1.0)
-                if p.poll() is not None:
-                    raise RuntimeError(f"server exited with {p.returncode}: {tail(p)}")
+                # Our own server must still be running a while later: a client that reached
+                # another process's server on the same port has not started this one (a second
+                # `chroma run` prints "Address localhost:8000 is not available" and exits 0,
+                # seconds after the other server answered our heartbeat).
+                grace = time.monotonic() + 5.0
+                while time.monotonic() < grace:
+                    if p.poll() is not None:
+                        raise RuntimeError(f"server exited with {p.returncode}: {tail(p)}")
+                    time.sleep(0.2)
                 return
         except Exception as e:  # noqa: BLE001
             last = e
