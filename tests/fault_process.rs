@@ -535,3 +535,87 @@ fn backend_evidence(report: &serde_json::Value, id: &str, dir: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+#[test]
+fn the_tools_own_descriptor_exhaustion_is_an_error_never_a_hosts_failure() {
+    if !have_tool("prlimit") {
+        return skip("own_limits", "needs prlimit (util-linux)");
+    }
+    let (t, dir) = tempdir();
+    let before = snapshot(t.path());
+    // 16 descriptors: the tool runs, but many of its own sockets, lock files and child
+    // processes cannot be opened (EMFILE). Those are not observations of the host.
+    let mut cmd = Command::new("prlimit");
+    cmd.args(["--nofile=16:16", "--"]).arg(bin()).args([
+        "check",
+        "--format",
+        "json",
+        "--data-dir",
+        &dir,
+    ]);
+    let r = run_cmd(cmd, Duration::from_secs(30));
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    let report = r.json();
+    let probes = report["probes"].as_array().expect("probes");
+    let emfile: Vec<&serde_json::Value> = probes
+        .iter()
+        .filter(|p| {
+            ["EMFILE", "ENFILE", "ENOMEM"].contains(&p["errno"].as_str().unwrap_or_default())
+        })
+        .collect();
+    assert!(
+        !emfile.is_empty(),
+        "16 descriptors should starve some probe"
+    );
+    for p in &emfile {
+        assert_eq!(p["status"], "error", "{p:#}");
+    }
+    for b in report["backends"].as_array().expect("backends") {
+        if b["verdict"] == "blocked" {
+            let ev = b["evidence"].as_str().unwrap_or_default();
+            assert!(
+                !ev.contains("EMFILE"),
+                "{} blocked on the tool's own EMFILE: {ev}",
+                b["id"]
+            );
+        }
+    }
+    assert_unchanged(&before, t.path());
+}
+
+#[test]
+fn an_http_proxy_blocks_the_backends_whose_client_is_httpx_but_not_a_proxy_httpx_ignores() {
+    let (_t, dir) = tempdir();
+    let judge = |vars: &[(&str, &str)]| {
+        let mut cmd = Command::new(bin());
+        proxy_env_cleared(&mut cmd);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.args(["check", "--format", "json", "--data-dir", &dir]);
+        let r = run_cmd(cmd, Duration::from_secs(30));
+        r.assert_no_panic();
+        r.json()
+    };
+    // Measured (tests/measure/): httpx honours HTTP_PROXY for http:// URLs, with no localhost exemption.
+    let report = judge(&[("HTTP_PROXY", "http://127.0.0.1:9")]);
+    assert_observed(&report, "proxy.httpx", None, "fail", None);
+    for b in ["chroma-server", "qdrant-server", "weaviate-embedded"] {
+        assert_verdict(&report, b, Some(&dir), &["blocked"]);
+        assert!(
+            has_violated_reason(&report, b, Some(&dir), "proxy.httpx"),
+            "{b}"
+        );
+    }
+    // ... but not https_proxy (measured: an http:// URL goes direct), nor a CIDR-only no_proxy fix.
+    let report = judge(&[("https_proxy", "http://127.0.0.1:9")]);
+    assert_observed(&report, "proxy.httpx", None, "pass", None);
+    let report = judge(&[
+        ("http_proxy", "http://127.0.0.1:9"),
+        ("no_proxy", "127.0.0.0/8,localhost"),
+    ]);
+    let o = probe(&report, "proxy.httpx", None);
+    assert_eq!(o["status"], "fail", "httpx ignores CIDR entries: {o:#}");
+    assert_eq!(o["values"]["bypass"]["localhost"], true, "{o:#}");
+}

@@ -302,3 +302,15 @@ fn an_unmeasured_free_space_leaves_the_floor_unobserved() {
     let v = evaluate(&[p], &obs, &HostFacts::default(), &[DIR.to_string()]);
     assert_eq!(v[0].verdict, Verdict::Unknown);
 }
+
+#[test]
+fn a_recorded_fail_from_the_tools_own_exhaustion_is_unobserved_not_violated() {
+    for errno in ["EMFILE", "ENFILE", "ENOMEM"] {
+        let obs = replace(
+            healthy(),
+            Observation::fail("lock.flock", DIR, "create the lock file").with_errno(errno),
+        );
+        let v = judge(&obs);
+        assert_eq!(v.verdict, Verdict::Unknown, "{errno}: {}", v.evidence);
+    }
+}

@@ -175,7 +175,10 @@ impl Sink {
     pub fn new(tx: Sender<engine::Msg>, job: usize) -> Self {
         Sink { tx, job }
     }
+    /// Every observation passes here, so the tool's own exhaustion (EMFILE/ENFILE/ENOMEM) is
+    /// reported as `error` whichever probe met it.
     pub fn emit(&self, obs: Observation) {
+        let obs = obs.own_limits_are_not_the_hosts();
         let _ = self.tx.send(engine::Msg::Observed(self.job, Box::new(obs)));
     }
 }
