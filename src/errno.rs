@@ -9,6 +9,14 @@ pub fn io_error_name(err: &std::io::Error) -> String {
     }
 }
 
+/// Errnos that say the calling process itself ran out of something (its descriptor table, the
+/// system's file table, memory or address space), not what the thing it looked at is like: an
+/// observation that met one was not made. The backends' own needs are judged from the limits
+/// (`limits.nofile`, `limits.as`) against their floors instead.
+pub fn is_own_resource_exhaustion(name: &str) -> bool {
+    matches!(name, "EMFILE" | "ENFILE" | "ENOMEM")
+}
+
 #[cfg(unix)]
 pub fn errno_name(code: i32) -> String {
     let e = nix::errno::Errno::from_raw(code);

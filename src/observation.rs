@@ -123,6 +123,29 @@ impl Observation {
         self.errno = Some(errno.into());
         self
     }
+    /// A `fail` whose errno says the tool itself ran out of descriptors or memory (EMFILE,
+    /// ENFILE, ENOMEM) becomes `error`: the tool could not make the observation, which says
+    /// nothing about the host or data dir it looked at.
+    pub fn own_limits_are_not_the_hosts(mut self) -> Self {
+        if self.status == Status::Fail
+            && self
+                .errno
+                .as_deref()
+                .is_some_and(crate::errno::is_own_resource_exhaustion)
+        {
+            self.status = Status::Error;
+            self.message = format!(
+                "{} — the tool itself ran out of {} here, so this was not observed",
+                self.message,
+                if self.errno.as_deref() == Some("ENOMEM") {
+                    "memory"
+                } else {
+                    "file descriptors"
+                }
+            );
+        }
+        self
+    }
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.values.insert(key.to_string(), value.into());
         self

@@ -429,14 +429,24 @@ fn cases() -> Vec<Case> {
             none,
             Blocked,
         ),
+        // HttpClient is httpx: measured, it sends localhost calls to the proxy.
         c(
             "chroma-server",
-            "proxy.http",
+            "proxy.httpx",
             false,
             FAIL,
             None,
             none,
-            Degraded,
+            Blocked,
+        ),
+        c(
+            "qdrant-server",
+            "proxy.httpx",
+            false,
+            FAIL,
+            None,
+            none,
+            Blocked,
         ),
         // lancedb
         c(

@@ -31,7 +31,20 @@ fn read_only_filesystem_is_observed_as_erofs_and_blocks_embedded_backends() {
     let report = r.json();
     assert_observed(&report, "file.create", Some(&dir), "fail", Some("EROFS"));
     assert_eq!(report["data_dirs"][0]["filesystem"]["read_only"], true);
+    // Every backend judged on this data dir (embedded and server alike) keeps its data there,
+    // so each is blocked by it, whatever else is wrong (no Docker, a kernel limit).
+    let judged: Vec<String> = report["backends"]
+        .as_array()
+        .expect("backends")
+        .iter()
+        .filter(|b| b["data_dir"].as_str() == Some(dir.as_str()))
+        .map(|b| b["id"].as_str().unwrap_or_default().to_string())
+        .collect();
     for b in FILE_BACKENDS {
+        assert!(judged.iter().any(|j| j == b), "{b} judged on {dir}");
+    }
+    assert!(judged.iter().any(|j| j == "redis"), "server backends too");
+    for b in &judged {
         assert_verdict(&report, b, Some(&dir), &["blocked"]);
         assert!(
             has_violated_reason(&report, b, Some(&dir), "file.create"),

@@ -324,3 +324,298 @@ fn ctrl_c_mid_run_exits_130_promptly_and_leaves_nothing_behind() {
         .collect();
     assert!(leftovers.is_empty(), "left in TMPDIR: {leftovers:?}");
 }
+
+/// A user profile with resource floors, judged under real rlimits set by prlimit.
+fn floored_profile(at: &std::path::Path) -> String {
+    let path = at.join("floored.toml");
+    std::fs::write(
+        &path,
+        r#"
+id = "floored"
+name = "Floored DB"
+kind = "embedded"
+summary = "a backend with resource floors"
+docs = "https://example.org"
+
+[[floors]]
+resource = "open-files"
+min = 128
+near = 1024
+source = "https://example.org/nofile"
+
+[[floors]]
+resource = "address-space"
+min = 4294967296
+source = "https://example.org/as"
+"#,
+    )
+    .expect("write profile");
+    path.display().to_string()
+}
+
+fn floored_verdict(limits: &[&str], profile: &str, dir: &str) -> (String, serde_json::Value) {
+    let mut cmd = Command::new("prlimit");
+    cmd.args(limits)
+        .arg("--")
+        .arg(bin())
+        .args(["check", "--format", "json", "--data-dir", dir])
+        .args(["--profile", profile]);
+    let r = run_cmd(cmd, Duration::from_secs(30));
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    let report = r.json();
+    let b = report["backends"]
+        .as_array()
+        .expect("backends")
+        .iter()
+        .find(|b| b["id"] == "floored")
+        .cloned()
+        .expect("floored judged");
+    (b["verdict"].as_str().unwrap_or_default().to_string(), b)
+}
+
+#[test]
+fn resource_floors_block_under_the_floor_and_degrade_close_to_it() {
+    if !have_tool("prlimit") {
+        return skip("resource_floors", "needs prlimit (util-linux)");
+    }
+    let (t, dir) = tempdir();
+    let profiles = tempfile::tempdir().expect("tempdir");
+    let profile = floored_profile(profiles.path());
+    let before = snapshot(t.path());
+    let (v, b) = floored_verdict(&["--nofile=64:64"], &profile, &dir);
+    assert_eq!(v, "blocked", "{b:#}");
+    assert!(
+        b["evidence"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("limits.nofile"),
+        "{b:#}"
+    );
+    let (v, b) = floored_verdict(&["--nofile=512:512"], &profile, &dir);
+    assert_eq!(v, "degraded", "{b:#}");
+    let (v, b) = floored_verdict(
+        &["--nofile=4096:4096", "--as=2147483648:2147483648"],
+        &profile,
+        &dir,
+    );
+    assert_eq!(v, "blocked", "{b:#}");
+    assert!(
+        b["evidence"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("limits.as"),
+        "{b:#}"
+    );
+    let (v, b) = floored_verdict(
+        &["--nofile=4096:4096", "--as=unlimited:unlimited"],
+        &profile,
+        &dir,
+    );
+    assert_eq!(v, "viable", "{b:#}");
+    assert_unchanged(&before, t.path());
+}
+
+/// Wait until `pred` holds (or fail after 5 s).
+fn wait_for(what: &str, pred: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !pred() {
+        assert!(start.elapsed() < Duration::from_secs(5), "{what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn python_holder(code: &str, ready: &std::path::Path) -> Holder {
+    let child = Command::new("python3")
+        .args(["-c", code])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("python3");
+    wait_for("the python holder got ready", || ready.exists());
+    Holder(child)
+}
+
+#[test]
+fn stores_in_use_inside_a_data_dir_are_found_with_their_holder_and_block_who_refuses_a_second_opener()
+ {
+    if !have_tool("flock") || !have_tool("python3") {
+        return skip("stores_in_use", "needs flock (util-linux) and python3");
+    }
+    let (t, dir) = tempdir();
+    let root = t.path();
+    // milvus-lite 3.x: app/x.db/LOCK under flock; qdrant local: app/q/.lock under flock.
+    std::fs::create_dir_all(root.join("app/x.db")).expect("mkdir");
+    std::fs::create_dir_all(root.join("app/q/collection")).expect("mkdir");
+    std::fs::write(root.join("app/q/meta.json"), b"{}").expect("write");
+    let _milvus = hold_flock(&root.join("app/x.db/LOCK").display().to_string());
+    let _qdrant = hold_flock(&root.join("app/q/.lock").display().to_string());
+    // duckdb: a POSIX (fcntl) lock on the .duckdb file, as DuckDB takes it.
+    let ready = tempfile::tempdir().expect("tempdir");
+    let duck_ready = ready.path().join("duck");
+    let _duck = python_holder(
+        &format!(
+            "import fcntl,time,pathlib; f=open({:?},'a+'); fcntl.lockf(f,fcntl.LOCK_EX|fcntl.LOCK_NB); pathlib.Path({:?}).touch(); time.sleep(30)",
+            root.join("v.duckdb"),
+            duck_ready
+        ),
+        &duck_ready,
+    );
+    // SQLite in WAL mode, open in a real sqlite3 connection (shared openers are fine: informational).
+    let sqlite_ready = ready.path().join("sqlite");
+    let _sqlite = python_holder(
+        &format!(
+            "import sqlite3,time,pathlib; c=sqlite3.connect({:?}); c.execute('pragma journal_mode=wal'); c.execute('create table t(x)'); c.execute('insert into t values (1)'); c.commit(); pathlib.Path({:?}).touch(); time.sleep(30)",
+            root.join("notes.db"),
+            sqlite_ready
+        ),
+        &sqlite_ready,
+    );
+    // PostgreSQL: a PGDATA whose postmaster.pid names a live process.
+    let sleeper = Holder(
+        Command::new("sleep")
+            .arg("30")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("sleep"),
+    );
+    std::fs::create_dir_all(root.join("pg")).expect("mkdir");
+    std::fs::write(root.join("pg/PG_VERSION"), b"15\n").expect("write");
+    std::fs::write(
+        root.join("pg/postmaster.pid"),
+        format!("{}\n{}\n", sleeper.0.id(), root.join("pg").display()),
+    )
+    .expect("write");
+    let before = snapshot(root);
+    let r = run(["check", "--format", "json", "--data-dir", &dir], &[]);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    let report = r.json();
+    for (kind, pid) in [
+        ("milvus-lite", _milvus.0.id()),
+        ("qdrant-local", _qdrant.0.id()),
+        ("duckdb", _duck.0.id()),
+        ("sqlite", _sqlite.0.id()),
+        ("postgres", sleeper.0.id()),
+    ] {
+        let o = probe(&report, &format!("store:{kind}"), Some(&dir));
+        assert_eq!(o["status"], "fail", "{o:#}");
+        assert_eq!(o["values"]["holder_pid"], pid, "{o:#}");
+    }
+    assert_eq!(
+        probe(&report, "store:lancedb", Some(&dir))["status"],
+        "pass"
+    );
+    for (backend, probe_id) in [
+        ("milvus-lite", "store:milvus-lite"),
+        ("qdrant-local", "store:qdrant-local"),
+        ("duckdb-vss", "store:duckdb"),
+        ("pgvector", "store:postgres"),
+    ] {
+        assert_verdict(&report, backend, Some(&dir), &["blocked"]);
+        assert!(
+            has_violated_reason(&report, backend, Some(&dir), probe_id),
+            "{backend}"
+        );
+        let ev = backend_evidence(&report, backend, &dir);
+        assert!(ev.contains("pid "), "{backend}: {ev}");
+    }
+    // SQLite allows many openers: an open database is no reason to block sqlite-vec.
+    assert!(!has_violated_reason(
+        &report,
+        "sqlite-vec",
+        Some(&dir),
+        "store:sqlite"
+    ));
+    assert_unchanged(&before, root);
+}
+
+fn backend_evidence(report: &serde_json::Value, id: &str, dir: &str) -> String {
+    backend(report, id, Some(dir))["evidence"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn the_tools_own_descriptor_exhaustion_is_an_error_never_a_hosts_failure() {
+    if !have_tool("prlimit") {
+        return skip("own_limits", "needs prlimit (util-linux)");
+    }
+    let (t, dir) = tempdir();
+    let before = snapshot(t.path());
+    // 16 descriptors: the tool runs, but many of its own sockets, lock files and child
+    // processes cannot be opened (EMFILE). Those are not observations of the host.
+    let mut cmd = Command::new("prlimit");
+    cmd.args(["--nofile=16:16", "--"]).arg(bin()).args([
+        "check",
+        "--format",
+        "json",
+        "--data-dir",
+        &dir,
+    ]);
+    let r = run_cmd(cmd, Duration::from_secs(30));
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    let report = r.json();
+    let probes = report["probes"].as_array().expect("probes");
+    let emfile: Vec<&serde_json::Value> = probes
+        .iter()
+        .filter(|p| {
+            ["EMFILE", "ENFILE", "ENOMEM"].contains(&p["errno"].as_str().unwrap_or_default())
+        })
+        .collect();
+    assert!(
+        !emfile.is_empty(),
+        "16 descriptors should starve some probe"
+    );
+    for p in &emfile {
+        assert_eq!(p["status"], "error", "{p:#}");
+    }
+    for b in report["backends"].as_array().expect("backends") {
+        if b["verdict"] == "blocked" {
+            let ev = b["evidence"].as_str().unwrap_or_default();
+            assert!(
+                !ev.contains("EMFILE"),
+                "{} blocked on the tool's own EMFILE: {ev}",
+                b["id"]
+            );
+        }
+    }
+    assert_unchanged(&before, t.path());
+}
+
+#[test]
+fn an_http_proxy_blocks_the_backends_whose_client_is_httpx_but_not_a_proxy_httpx_ignores() {
+    let (_t, dir) = tempdir();
+    let judge = |vars: &[(&str, &str)]| {
+        let mut cmd = Command::new(bin());
+        proxy_env_cleared(&mut cmd);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.args(["check", "--format", "json", "--data-dir", &dir]);
+        let r = run_cmd(cmd, Duration::from_secs(30));
+        r.assert_no_panic();
+        r.json()
+    };
+    // Measured (tests/measure/): httpx honours HTTP_PROXY for http:// URLs, with no localhost exemption.
+    let report = judge(&[("HTTP_PROXY", "http://127.0.0.1:9")]);
+    assert_observed(&report, "proxy.httpx", None, "fail", None);
+    for b in ["chroma-server", "qdrant-server", "weaviate-embedded"] {
+        assert_verdict(&report, b, Some(&dir), &["blocked"]);
+        assert!(
+            has_violated_reason(&report, b, Some(&dir), "proxy.httpx"),
+            "{b}"
+        );
+    }
+    // ... but not https_proxy (measured: an http:// URL goes direct), nor a CIDR-only no_proxy fix.
+    let report = judge(&[("https_proxy", "http://127.0.0.1:9")]);
+    assert_observed(&report, "proxy.httpx", None, "pass", None);
+    let report = judge(&[
+        ("http_proxy", "http://127.0.0.1:9"),
+        ("no_proxy", "127.0.0.0/8,localhost"),
+    ]);
+    let o = probe(&report, "proxy.httpx", None);
+    assert_eq!(o["status"], "fail", "httpx ignores CIDR entries: {o:#}");
+    assert_eq!(o["values"]["bypass"]["localhost"], true, "{o:#}");
+}

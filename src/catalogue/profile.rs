@@ -72,6 +72,10 @@ pub struct Profile {
     pub min_free_mib: Option<u64>,
     #[serde(default)]
     pub min_free_source: Option<String>,
+    /// Resource floors (free space, open files, address space): `blocked` under `min`,
+    /// `degraded` under `near` (see [`Floor`]).
+    #[serde(default)]
+    pub floors: Vec<Floor>,
     #[serde(default, rename = "requirement")]
     pub requirements: Vec<Requirement>,
 }
@@ -128,6 +132,69 @@ pub struct Socket {
     #[serde(default)]
     pub versions: Option<String>,
     pub source: String,
+}
+
+/// A resource a backend needs a minimum of, and the observation field that measures it.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resource {
+    /// Bytes free in the data dir (`file.free_space.free_bytes`).
+    FreeSpace,
+    /// The open-files soft limit (`limits.nofile.soft`; null = unlimited).
+    OpenFiles,
+    /// The address-space soft limit in bytes (`limits.as.soft`; null = unlimited).
+    AddressSpace,
+}
+
+impl Resource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::FreeSpace => "free-space",
+            Resource::OpenFiles => "open-files",
+            Resource::AddressSpace => "address-space",
+        }
+    }
+    /// (observation id, field, scope, unlimited when the field is null).
+    pub fn measured_by(self) -> (&'static str, &'static str, ReqScope, bool) {
+        match self {
+            Resource::FreeSpace => ("file.free_space", "free_bytes", ReqScope::DataDir, false),
+            Resource::OpenFiles => ("limits.nofile", "soft", ReqScope::Host, true),
+            Resource::AddressSpace => ("limits.as", "soft", ReqScope::Host, true),
+        }
+    }
+    /// The unit `min` and `near` are written in.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Resource::OpenFiles => "descriptors",
+            _ => "bytes",
+        }
+    }
+}
+
+/// `[[floors]]`: the backend fails below `min` (a `block` requirement on the measuring
+/// observation) and is close to failing below `near` (a `degrade` one). "Close" is the
+/// profile's own second threshold `near`; without it, twice `min`. Units: bytes for
+/// `free-space` and `address-space`, descriptors for `open-files`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Floor {
+    pub resource: Resource,
+    pub min: u64,
+    #[serde(default)]
+    pub near: Option<u64>,
+    #[serde(default)]
+    pub versions: Option<String>,
+    /// What fails below the floor (the real backend's error), for the explanation.
+    #[serde(default)]
+    pub fails_with: Option<String>,
+    pub source: String,
+}
+
+impl Floor {
+    /// The degraded threshold: `near`, or twice `min`.
+    pub fn near_threshold(&self) -> u64 {
+        self.near.unwrap_or(self.min.saturating_mul(2))
+    }
 }
 
 fn default_block() -> Effect {

@@ -2,7 +2,9 @@
 //! generated from its ports, lock files, sockets and free-space floor, filtered by the judged
 //! package version, the host OS and the architecture.
 
-use super::profile::{Effect, Expect, Profile, ReqScope, Requirement};
+use super::profile::{
+    BackendKind, Effect, Expect, Floor, Profile, ReqScope, Requirement, Resource,
+};
 use crate::host::HostFacts;
 
 /// Every requirement of `profile` that applies here. `version` is the installed (or assumed)
@@ -39,6 +41,9 @@ pub fn version_applies(spec: Option<&str>, version: Option<&str>) -> bool {
 /// Requirements implied by the profile's data: ports, lock files, sockets, free space.
 pub fn generated(profile: &Profile) -> Vec<Requirement> {
     let mut out = Vec::new();
+    if let Some(r) = data_dir_writable(profile) {
+        out.push(r);
+    }
     for p in &profile.ports {
         out.push(Requirement {
             id: format!("port-{}-free", p.port),
@@ -106,6 +111,9 @@ pub fn generated(profile: &Profile) -> Vec<Requirement> {
             source: s.source.clone(),
         });
     }
+    for f in &profile.floors {
+        out.extend(floor_requirements(profile, f));
+    }
     if let Some(mib) = profile.min_free_mib {
         out.push(Requirement {
             id: "free-space".into(),
@@ -135,4 +143,120 @@ pub fn generated(profile: &Profile) -> Vec<Requirement> {
         });
     }
     out
+}
+
+/// Every embedded or server backend keeps its data in the data dir it is judged on, so a data
+/// dir where no file can be created blocks it, whatever else its profile lists. A profile that
+/// states this itself (a blocking `file.create` requirement, with its own wording and source)
+/// gets no generated copy; one that forgot it (or a user's profile) still cannot come out
+/// `degraded` or `viable` on a read-only or full data dir.
+fn data_dir_writable(profile: &Profile) -> Option<Requirement> {
+    if profile.kind == BackendKind::Cloud
+        || profile
+            .requirements
+            .iter()
+            .any(|r| r.probe == "file.create" && r.effect == Effect::Block && r.versions.is_none())
+    {
+        return None;
+    }
+    Some(Requirement {
+        id: "data-dir-writable".into(),
+        probe: "file.create".into(),
+        scope: ReqScope::DataDir,
+        effect: Effect::Block,
+        versions: None,
+        os: vec![],
+        arch: vec![],
+        expect: None,
+        errnos: vec![],
+        violated_when_applicable: false,
+        explain: format!(
+            "{} keeps its data in the data dir ({} backend), and a file could not be created, written and fsync'd there.",
+            profile.name,
+            profile.kind.as_str()
+        ),
+        remediation: "Use a data dir the user can write, with free space, on a local filesystem."
+            .into(),
+        source: profile.docs.clone(),
+    })
+}
+
+/// A floor is two requirements on the same observation field: `block` under `min`, `degrade`
+/// under the near threshold. An unlimited rlimit (null) satisfies both; an unmeasured free
+/// space stays unobserved.
+fn floor_requirements(profile: &Profile, f: &Floor) -> Vec<Requirement> {
+    let (probe, field, scope, null_is_unlimited) = f.resource.measured_by();
+    let name = f.resource.as_str();
+    let near = f.near_threshold();
+    let show = |n: u64| human(f.resource, n);
+    let fails = f
+        .fails_with
+        .as_deref()
+        .map(|e| format!(" (`{e}`)"))
+        .unwrap_or_default();
+    let remediation = match f.resource {
+        Resource::FreeSpace => format!(
+            "Free space on the data dir's filesystem (at least {}) or choose a data dir on a larger one.",
+            show(near)
+        ),
+        Resource::OpenFiles => format!(
+            "Raise the open-files limit for the process (`ulimit -n {near}`; Docker: `--ulimit nofile={near}:{near}`)."
+        ),
+        Resource::AddressSpace => {
+            "Raise or remove the address-space limit (`ulimit -v unlimited`) for the process."
+                .into()
+        }
+    };
+    let expect = |min: u64| Expect {
+        field: field.into(),
+        min: Some(min as f64),
+        missing: null_is_unlimited.then(|| "satisfied".to_string()),
+        ..Default::default()
+    };
+    let base = Requirement {
+        id: format!("floor-{name}"),
+        probe: probe.into(),
+        scope,
+        effect: Effect::Block,
+        versions: f.versions.clone(),
+        os: vec![],
+        arch: vec![],
+        expect: Some(expect(f.min)),
+        errnos: vec![],
+        violated_when_applicable: false,
+        explain: format!(
+            "{} fails with less than {} ({name}){fails}, and less was observed here.",
+            profile.name,
+            show(f.min)
+        ),
+        remediation: remediation.clone(),
+        source: f.source.clone(),
+    };
+    let close = Requirement {
+        id: format!("floor-{name}-near"),
+        effect: Effect::Degrade,
+        expect: Some(expect(near)),
+        explain: format!(
+            "{} fails below {} ({name}){fails}, and less than {} was observed here: close to that floor.",
+            profile.name,
+            show(f.min),
+            show(near)
+        ),
+        ..base.clone()
+    };
+    vec![base, close]
+}
+
+fn human(resource: Resource, n: u64) -> String {
+    if resource == Resource::OpenFiles {
+        return format!("{n} open files");
+    }
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else if n >= 1024 && n.is_multiple_of(1024) {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
 }

@@ -247,6 +247,15 @@ fn reason_for(req: &Requirement, obs: Option<&Observation>, dir: Option<&String>
     reason.holder = holder_of(obs);
     reason.outcome = match obs.status {
         Status::Pass => Outcome::Satisfied,
+        // The tool's own exhaustion is no property of the host, even in a recorded `fail`.
+        Status::Fail
+            if obs
+                .errno
+                .as_deref()
+                .is_some_and(crate::errno::is_own_resource_exhaustion) =>
+        {
+            Outcome::Unobserved
+        }
         Status::Fail => {
             let counts =
                 req.errnos.is_empty() || obs.errno.as_ref().is_some_and(|e| req.errnos.contains(e));

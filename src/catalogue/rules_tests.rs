@@ -67,6 +67,7 @@ fn healthy() -> Vec<Observation> {
         Observation::pass("port:7777", "loopback:7777", "free"),
         Observation::pass("lockfile:LOCK", DIR, "absent"),
         Observation::pass("lock.flock", DIR, "excludes"),
+        Observation::pass("file.create", DIR, "created"),
         Observation::pass("fs.mount", DIR, "ext4").with("class", "local"),
         Observation::pass("python.packages", "host", "read")
             .with("packages", serde_json::json!({"toy": null})),
@@ -91,8 +92,8 @@ fn all_requirements_satisfied_is_viable_with_reasons() {
     assert_eq!(v.verdict, Verdict::Viable);
     assert_eq!(
         v.reasons.len(),
-        4,
-        "port, lock file, flock, tmpfs; the old-bug rule does not apply to 3.1"
+        5,
+        "data dir writable (generated), port, lock file, flock, tmpfs; the old-bug rule does not apply to 3.1"
     );
     assert!(v.reasons.iter().all(|r| r.outcome == Outcome::Satisfied));
     let ver = v.version.expect("judged version");
@@ -175,4 +176,141 @@ fn a_missing_observation_is_unobserved_and_named() {
     let v = judge(&obs);
     assert_eq!(v.verdict, Verdict::Unknown);
     assert!(v.evidence.contains("lock.flock"));
+}
+
+#[test]
+fn an_unwritable_data_dir_blocks_a_server_whose_profile_names_only_host_rules() {
+    let server: Profile = toml::from_str(
+        r#"
+id = "srv"
+name = "Some server"
+kind = "server"
+summary = "test"
+docs = "https://example.org/srv"
+
+[[requirement]]
+id = "docker"
+probe = "docker.daemon"
+scope = "host"
+effect = "degrade"
+explain = "usually run in Docker"
+remediation = "start Docker"
+source = "https://example.org/docker"
+"#,
+    )
+    .expect("server profile parses");
+    let obs = vec![
+        Observation::fail("docker.daemon", "host", "no daemon").with_errno("ENOENT"),
+        Observation::fail("file.create", DIR, "read-only").with_errno("EROFS"),
+    ];
+    let v = evaluate(&[server], &obs, &HostFacts::default(), &[DIR.to_string()]);
+    assert_eq!(v[0].verdict, Verdict::Blocked, "{:?}", v[0].reasons);
+    assert_eq!(v[0].evidence, "file.create in /data: EROFS");
+}
+
+const FLOORED: &str = r#"
+id = "floored"
+name = "Floored DB"
+kind = "embedded"
+summary = "test"
+docs = "https://example.org"
+
+[[floors]]
+resource = "free-space"
+min = 1048576
+near = 8388608
+fails_with = "ENOSPC"
+source = "https://example.org/space"
+
+[[floors]]
+resource = "open-files"
+min = 256
+source = "https://example.org/nofile"
+
+[[floors]]
+resource = "address-space"
+min = 1073741824
+source = "https://example.org/as"
+"#;
+
+fn judge_floored(
+    free: u64,
+    nofile: Option<u64>,
+    address: Option<u64>,
+) -> super::rules::BackendVerdict {
+    let p: Profile = toml::from_str(FLOORED).expect("floored profile parses");
+    let obs = vec![
+        Observation::pass("file.create", DIR, "created"),
+        Observation::pass("file.free_space", DIR, "statvfs").with("free_bytes", free),
+        Observation::pass("limits.nofile", "host", "read").with("soft", nofile),
+        Observation::pass("limits.as", "host", "read").with("soft", address),
+    ];
+    let v = evaluate(&[p], &obs, &HostFacts::default(), &[DIR.to_string()]);
+    v.into_iter().next().unwrap_or_else(|| unreachable!())
+}
+
+#[test]
+fn a_floor_blocks_under_min_degrades_under_near_and_passes_above() {
+    let mib = 1024 * 1024;
+    assert_eq!(
+        judge_floored(100 * mib, Some(4096), None).verdict,
+        Verdict::Viable
+    );
+    let near = judge_floored(4 * mib, Some(4096), None);
+    assert_eq!(near.verdict, Verdict::Degraded);
+    assert!(
+        near.evidence.contains("file.free_space"),
+        "{}",
+        near.evidence
+    );
+    let under = judge_floored(64 * 1024, Some(4096), None);
+    assert_eq!(under.verdict, Verdict::Blocked);
+    assert!(
+        under.evidence.contains("below the minimum 1048576"),
+        "{}",
+        under.evidence
+    );
+    // open-files without `near`: close means under twice the floor.
+    assert_eq!(
+        judge_floored(100 * mib, Some(300), None).verdict,
+        Verdict::Degraded
+    );
+    assert_eq!(
+        judge_floored(100 * mib, Some(100), None).verdict,
+        Verdict::Blocked
+    );
+    // An unlimited limit (null) satisfies the floor; a low one blocks.
+    assert_eq!(
+        judge_floored(100 * mib, None, None).verdict,
+        Verdict::Viable
+    );
+    assert_eq!(
+        judge_floored(100 * mib, Some(4096), Some(512 * mib)).verdict,
+        Verdict::Blocked
+    );
+}
+
+#[test]
+fn an_unmeasured_free_space_leaves_the_floor_unobserved() {
+    let p: Profile = toml::from_str(FLOORED).expect("floored profile parses");
+    let obs = vec![
+        Observation::pass("file.create", DIR, "created"),
+        Observation::error("file.free_space", DIR, "statvfs failed"),
+        Observation::pass("limits.nofile", "host", "read").with("soft", 4096),
+        Observation::pass("limits.as", "host", "read"),
+    ];
+    let v = evaluate(&[p], &obs, &HostFacts::default(), &[DIR.to_string()]);
+    assert_eq!(v[0].verdict, Verdict::Unknown);
+}
+
+#[test]
+fn a_recorded_fail_from_the_tools_own_exhaustion_is_unobserved_not_violated() {
+    for errno in ["EMFILE", "ENFILE", "ENOMEM"] {
+        let obs = replace(
+            healthy(),
+            Observation::fail("lock.flock", DIR, "create the lock file").with_errno(errno),
+        );
+        let v = judge(&obs);
+        assert_eq!(v.verdict, Verdict::Unknown, "{errno}: {}", v.evidence);
+    }
 }

@@ -136,7 +136,7 @@ fn observe(ctx: &ProbeContext, dir: &DataDir, rel: &str, backends: &[String]) ->
 }
 
 #[cfg(unix)]
-fn find_holder(
+pub(crate) fn find_holder(
     ctx: &ProbeContext,
     path: &std::path::Path,
     meta: &std::fs::Metadata,
@@ -203,7 +203,7 @@ fn find_holder(
 }
 
 #[cfg(not(unix))]
-fn find_holder(
+pub(crate) fn find_holder(
     _ctx: &ProbeContext,
     _path: &std::path::Path,
     _meta: &std::fs::Metadata,

@@ -26,6 +26,7 @@ pub mod ports;
 pub mod proxy;
 pub mod python;
 pub mod scratch;
+pub mod stores;
 pub mod testing;
 pub mod unix_socket;
 pub mod worker;
@@ -202,7 +203,10 @@ impl Sink {
     pub fn new(tx: Sender<engine::Msg>, job: usize) -> Self {
         Sink { tx, job }
     }
+    /// Every observation passes here, so the tool's own exhaustion (EMFILE/ENFILE/ENOMEM) is
+    /// reported as `error` whichever probe met it.
     pub fn emit(&self, obs: Observation) {
+        let obs = obs.own_limits_are_not_the_hosts();
         let _ = self.tx.send(engine::Msg::Observed(self.job, Box::new(obs)));
     }
 }
@@ -215,6 +219,7 @@ pub fn registry() -> Vec<&'static ProbeDef> {
         &mmap::PROBE,
         &locks::PROBE,
         &lockfiles::PROBE,
+        &stores::PROBE,
         &unix_socket::PROBE,
         &ports::PROBE,
         &loopback::PROBE,

@@ -1,8 +1,9 @@
 //! Probe `proxy`: would a client send loopback traffic (127.0.0.1, localhost) to a proxy,
 //! given the proxy variables in the environment (`ctx.env`)? `proxy.env` lists which
 //! variables are set; `proxy.grpc` applies gRPC C-core's rules (see `grpc`), `proxy.http`
-//! those of curl and Python requests (see `http`). Only variable *names* ever leave this
-//! module: values (proxy URLs, credentials) are read, matched, and dropped.
+//! those of curl, Python requests and httpx (see `http`), `proxy.httpx` httpx's alone. Only
+//! variable *names* ever leave this module: values (proxy URLs, credentials) are read,
+//! matched, and dropped.
 
 mod grpc;
 mod http;
@@ -48,7 +49,13 @@ const ENV_NAMES: [&str; 15] = [
     "WSL_PAC_URL",
 ];
 
-const IDS: [&str; 4] = ["proxy.env", "proxy.grpc", "proxy.http", "net.egress"];
+const IDS: [&str; 5] = [
+    "proxy.env",
+    "proxy.grpc",
+    "proxy.http",
+    "proxy.httpx",
+    "net.egress",
+];
 
 /// Where one target's traffic goes: `via` names the variable whose proxy carries it.
 struct Route {
@@ -112,6 +119,7 @@ fn observe_all(env: Env) -> Vec<Observation> {
         env_observation(env),
         grpc_observation(env),
         http_observation(env),
+        httpx_observation(env),
         egress_observation(env),
     ]
 }
@@ -207,10 +215,51 @@ fn grpc_observation(env: Env) -> Observation {
     obs.elapsed_since(start)
 }
 
+/// httpx alone, for the backends whose client is built on it (chromadb's HttpClient,
+/// qdrant-client's REST, weaviate-client): measured, it sends loopback requests to the proxy.
+fn httpx_observation(env: Env) -> Observation {
+    let start = Instant::now();
+    let routing = http::httpx_route(env);
+    let proxied = routing.proxied();
+    let obs = if !proxied.is_empty() {
+        Observation::fail(
+            "proxy.httpx",
+            "host",
+            format!(
+                "httpx would send {} through the proxy from {} ({}; httpx has no built-in localhost exemption)",
+                target_list(&proxied),
+                routing.reported_variable().unwrap_or("?"),
+                match routing.no_proxy_variable {
+                    Some(n) => format!("{n} does not exempt them"),
+                    None => "no_proxy is not set".to_string(),
+                }
+            ),
+        )
+    } else if routing.proxy_variable.is_none() {
+        Observation::pass(
+            "proxy.httpx",
+            "host",
+            "no proxy variable httpx uses for http:// URLs (http_proxy, HTTP_PROXY, all_proxy, ALL_PROXY) is set",
+        )
+    } else {
+        Observation::pass(
+            "proxy.httpx",
+            "host",
+            format!(
+                "httpx takes its proxy from {}, but {} exempts 127.0.0.1 and localhost",
+                routing.proxy_variable.unwrap_or("?"),
+                routing.no_proxy_variable.unwrap_or("the exemption list")
+            ),
+        )
+    };
+    with_values(obs, &routing.values()).elapsed_since(start)
+}
+
 fn http_observation(env: Env) -> Observation {
     let start = Instant::now();
     let clients = [
         ("requests", http::requests_route(env)),
+        ("httpx", http::httpx_route(env)),
         ("curl", http::curl_route(env)),
     ];
     let bypass: Map<String, Value> = TARGETS
@@ -255,7 +304,7 @@ fn http_observation(env: Env) -> Observation {
         Observation::pass(
             "proxy.http",
             "host",
-            "an HTTP proxy is set, but no_proxy exempts 127.0.0.1 and localhost for requests and curl",
+            "an HTTP proxy is set, but no_proxy exempts 127.0.0.1 and localhost for requests, httpx and curl",
         )
     };
     let per_client: Map<String, Value> = clients

@@ -214,14 +214,17 @@ fn installed(
         .collect();
     if layout.site_dirs.is_empty() {
         let why = note.unwrap_or("none of the usual places exist");
-        return Observation::fail(
+        let mut o = Observation::fail(
             PACKAGES,
             TARGET,
             format!("no site-packages dir found: {why}"),
         )
-        .with_errno("ENOENT")
-        .with("packages", Value::Null)
-        .with("site_packages", dirs);
+        .with_errno("ENOENT");
+        if note.is_some() {
+            // The interpreter could not be asked: the tool did not observe their absence.
+            o.status = Status::Error;
+        }
+        return o.with("packages", Value::Null).with("site_packages", dirs);
     }
     let found = packages::installed(&layout.site_dirs, wanted);
     let present: Vec<String> = found
@@ -253,12 +256,18 @@ fn sqlite_ext(outcome: &spawn::Outcome, interp: &discover::Interpreter) -> Obser
     let report = match outcome {
         spawn::Outcome::Reported(r, _) => r,
         spawn::Outcome::NotStarted(errno, _) => {
-            return Observation::fail(
+            // EACCES/ENOEXEC/ENOENT are the interpreter's own state; EAGAIN (no process slot)
+            // and EMFILE/ENOMEM (see Sink::emit) are the tool's, and observe nothing.
+            let mut o = Observation::fail(
                 SQLITE_EXT,
                 TARGET,
                 format!("the interpreter {}", spawn_failure(outcome, interp)),
             )
             .with_errno(errno.clone());
+            if errno == "EAGAIN" {
+                o.status = Status::Error;
+            }
+            return o;
         }
         spawn::Outcome::TimedOut(_) => {
             return Observation::new(

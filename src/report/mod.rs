@@ -95,7 +95,7 @@ pub fn kind_of(id: &str) -> ProbeKind {
         "host" => ProbeKind::Host,
         "fs" | "file" => ProbeKind::Filesystem,
         "mmap" => ProbeKind::Memory,
-        "lock" | "lockfile" => ProbeKind::Locks,
+        "lock" | "lockfile" | "store" => ProbeKind::Locks,
         "uds" => ProbeKind::Sockets,
         "port" | "loopback" | "proxy" => ProbeKind::Network,
         "limits" => ProbeKind::Limits,

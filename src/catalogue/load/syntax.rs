@@ -20,6 +20,16 @@ pub(crate) fn probe_scopes(probe: &str) -> Result<&'static [ReqScope], String> {
             Err(format!("`{probe}`: needs a relative path"))
         };
     }
+    if let Some(kind) = probe.strip_prefix("store:") {
+        return if crate::probe::stores::discover::KINDS.contains(&kind) {
+            Ok(DATA_DIR)
+        } else {
+            Err(format!(
+                "`{probe}`: store kind must be one of {}",
+                crate::probe::stores::discover::KINDS.join(", ")
+            ))
+        };
+    }
     match super::documented::lookup(probe) {
         Some(d) if !d.family => Ok(leak_scopes(&d.scopes)),
         _ => {
@@ -104,7 +114,13 @@ pub(crate) fn is_source(source: &str) -> bool {
         && source
             .split(';')
             .map(str::trim)
-            .all(|part| is_url(part) || is_repo_ref(part))
+            .all(|part| is_url(part) || is_repo_ref(part) || is_own_file(part))
+}
+
+/// A file of this repository, e.g. `reports/calibration.md` (what the calibration measured):
+/// a relative path with a directory and no whitespace, so prose is still rejected.
+fn is_own_file(text: &str) -> bool {
+    is_relative_path(text) && text.contains('/') && !text.chars().any(char::is_whitespace)
 }
 
 #[cfg(test)]
@@ -141,6 +157,8 @@ mod tests {
             "milvus-io/milvus-lite:python/src/milvus_lite/server.py@v2.5.1; https://x.org/a"
         ));
         assert!(!is_source(""));
+        assert!(is_source("reports/calibration-floors.json; reports/calibration.md"));
+        assert!(!is_source("tests/calibration: measured"));
         assert!(!is_source("the research notes"));
         assert!(!is_source("https://ok.org/a; see above"));
         assert!(is_kebab("milvus-lite") && is_kebab("qdrant-edge") && is_kebab("a1"));

@@ -157,6 +157,33 @@ pub fn validate_located(profile: &Profile) -> Vec<(Option<Locus>, String)> {
         (None, None) => {}
     }
 
+    let mut floors_seen = Vec::new();
+    for (i, floor) in profile.floors.iter().enumerate() {
+        let at = format!("floors[{i}] ({})", floor.resource.as_str());
+        if floor.min == 0 {
+            problem(format!("{at}: `min` must be above 0"));
+        }
+        if floor.near.is_some_and(|n| n <= floor.min) {
+            problem(format!("{at}: `near` must be above `min`"));
+        }
+        if floors_seen.contains(&(floor.resource, floor.versions.clone())) {
+            problem(format!(
+                "{at}: two floors for one resource and version range"
+            ));
+        }
+        floors_seen.push((floor.resource, floor.versions.clone()));
+        check_versions(&at, floor.versions.as_deref(), has_package, &mut problem);
+        check_source(&at, &floor.source, &mut problem);
+    }
+    if profile.min_free_mib.is_some()
+        && profile
+            .floors
+            .iter()
+            .any(|f| f.resource == crate::catalogue::profile::Resource::FreeSpace)
+    {
+        problem("`min_free_mib` and a free-space floor: use the floor".into());
+    }
+
     located.extend(problems.into_iter().map(|p| (None, p)));
 
     let mut ids = HashSet::new();
@@ -349,7 +376,7 @@ fn check_names(
 fn check_source(at: &str, source: &str, problem: &mut impl FnMut(String)) {
     if !is_source(source) {
         problem(format!(
-            "{at}: source `{source}` must be URLs or owner/repo:path[@ref], separated by `; `"
+            "{at}: source `{source}` must be URLs, owner/repo:path[@ref] or files of this repository (reports/…), separated by `; `"
         ));
     }
 }

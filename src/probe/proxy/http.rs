@@ -23,6 +23,17 @@
 //! `.suffix` of it — this applies to IP hosts too (`0.0.1` exempts 127.0.0.1), with no CIDR.
 //! No built-in localhost exemption.
 //!
+//! **Python httpx** (0.29.0 `httpx/_utils.py` `get_environment_proxies` and `URLPattern`,
+//! measured with `tests/measure/proxy_clients.py`): the proxy is urllib's
+//! `getproxies_environment()` `http`, else `all` (as for requests; `https_proxy` is not used for
+//! an `http://` URL); the exemption list is urllib's `no` entry only (lower-case wins). Entries
+//! are comma-separated and trimmed: `*` anywhere turns every proxy off; an IPv4 address (the
+//! part before a `/` must parse) exempts exactly that address, so a CIDR such as `127.0.0.0/8`
+//! exempts nothing but 127.0.0.0; `localhost` (any case) exempts localhost; any other entry `e`
+//! exempts a host equal to `e` or ending in `.e` (`.localhost` does not exempt localhost, `0.0.1`
+//! exempts 127.0.0.1). Entries with a scheme (`http://…`) are counted as not exempting.
+//! No built-in localhost exemption.
+//!
 //! Targets are judged without a port: an entry `localhost:6333` exempts only that port in
 //! requests (none in curl) and is counted as not exempting. Only the lower- and upper-case
 //! forms of each name are read; Python would also honour mixed-case names (`Http_Proxy`).
@@ -185,6 +196,43 @@ pub(super) fn requests_route(env: Env) -> Routing {
             || urllib_list
                 .as_deref()
                 .is_some_and(|l| urllib_bypass(host, l))
+    })
+}
+
+/// httpx's `get_environment_proxies()` exemption for a host without port.
+pub(super) fn httpx_exempt(host: &str, no_proxy: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    no_proxy
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.contains("://"))
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            let before_slash = entry.split('/').next().unwrap_or_default();
+            if before_slash.parse::<Ipv4Addr>().is_ok() {
+                return host == before_slash;
+            }
+            let entry = entry.to_ascii_lowercase();
+            if entry.contains(':') {
+                return false; // a port: only that port is exempt
+            }
+            if entry == "localhost" {
+                return host == "localhost";
+            }
+            host == entry || host.ends_with(&format!(".{entry}"))
+        })
+}
+
+/// How Python httpx would route `http://<target>/`.
+pub(super) fn httpx_route(env: Env) -> Routing {
+    let proxy_variable = urllib_variable(env, "http").or_else(|| urllib_variable(env, "all"));
+    let no_proxy_variable = urllib_variable(env, "no");
+    let list = no_proxy_variable.and_then(env).unwrap_or_default();
+    let all_off = list.split(',').any(|e| e.trim() == "*");
+    routing(proxy_variable, None, no_proxy_variable, |host| {
+        all_off || httpx_exempt(host, &list)
     })
 }
 

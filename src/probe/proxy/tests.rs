@@ -3,6 +3,7 @@
 
 mod grpc_rules;
 mod http_rules;
+mod measured;
 
 use super::*;
 use crate::observation::Status;
@@ -69,9 +70,9 @@ fn observations_name_variables_but_never_values() {
 #[test]
 fn a_clean_environment_passes_everything() {
     let all = observe_all(&env_of(&[]));
-    assert!(all[..3].iter().all(|o| o.status == Status::Pass), "{all:?}");
-    assert_eq!(all[3].id, "net.egress");
-    assert_eq!(all[3].status, Status::Skipped, "egress is never probed");
+    assert!(all[..4].iter().all(|o| o.status == Status::Pass), "{all:?}");
+    assert_eq!(all[4].id, "net.egress");
+    assert_eq!(all[4].status, Status::Skipped, "egress is never probed");
     assert_eq!(all[0].value("set"), Some(&json!([])));
     assert_eq!(
         all[1].value("bypass"),

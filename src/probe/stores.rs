@@ -1,0 +1,137 @@
+//! Probe `stores`: the known backend stores inside a data dir (milvus-lite `x.db/LOCK`,
+//! qdrant local `.lock`, Qdrant shards, `.duckdb`, SQLite with `-wal`/`-shm`, chroma,
+//! PostgreSQL `postmaster.pid`, `.lance`, Redis dumps), found by a bounded read-only walk, and
+//! for each whether another process has it in use right now, and who: a lock in `/proc/locks`
+//! or `F_GETLK` (never taking one), a live pid file, an open fd or a working directory in it.
+
+use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
+use crate::observation::Observation;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub mod discover;
+pub mod users;
+
+use discover::{KINDS, Store};
+
+pub static PROBE: ProbeDef = ProbeDef {
+    name: "stores",
+    kind: ProbeKind::Locks,
+    scope: Scope::DataDir,
+    timeout: Duration::from_millis(1500),
+    plan,
+    run,
+};
+
+pub fn id_of(kind: &str) -> String {
+    format!("store:{kind}")
+}
+
+fn plan(_ctx: &ProbeContext, dir: Option<&DataDir>) -> Vec<Planned> {
+    let Some(dir) = dir else { return Vec::new() };
+    KINDS
+        .iter()
+        .map(|k| Planned::new(id_of(k), dir.target()))
+        .collect()
+}
+
+fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
+    let Some(dir) = dir else { return };
+    let start = Instant::now();
+    let target = dir.target();
+    if ctx.host_root.is_recorded() {
+        for kind in KINDS {
+            sink.emit(Observation::skipped(
+                id_of(kind),
+                &target,
+                "not run: recorded host (--host-root); stores in use can only be seen live",
+            ));
+        }
+        return;
+    }
+    // Leave time to look for holders: the walk gets half of this probe's budget.
+    let budget = PROBE.timeout.min(ctx.remaining());
+    let walk = discover::walk(&dir.facts.path, super::scratch::PREFIX, start + budget / 2);
+    let users = users::find(ctx, &walk.stores, start + budget * 3 / 4);
+    for kind in KINDS {
+        let mine: Vec<(&Store, Option<&users::User>)> = walk
+            .stores
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == *kind)
+            .map(|(i, s)| (s, users[i].as_ref()))
+            .collect();
+        sink.emit(observe(kind, &target, &mine, &walk).elapsed_since(start));
+    }
+}
+
+fn observe(
+    kind: &str,
+    target: &str,
+    stores: &[(&Store, Option<&users::User>)],
+    walk: &discover::Walk,
+) -> Observation {
+    let id = id_of(kind);
+    let partial = if walk.complete {
+        String::new()
+    } else {
+        format!(
+            " (walk stopped after {} entries; deeper stores not looked at)",
+            walk.entries_read
+        )
+    };
+    let listed: Vec<Value> = stores
+        .iter()
+        .map(|(s, u)| {
+            json!({
+                "path": s.path.display().to_string(),
+                "held": u.is_some(),
+                "holder_pid": u.map(|u| u.pid),
+                "holder_command": u.and_then(|u| u.command.clone()),
+                "evidence": u.map(|u| u.evidence.clone()),
+            })
+        })
+        .collect();
+    let held = stores.iter().find_map(|(s, u)| u.map(|u| (s, u)));
+    let o = match (stores.len(), held) {
+        (0, _) => Observation::pass(&id, target, format!("no {kind} store found{partial}")),
+        (n, None) => Observation::pass(
+            &id,
+            target,
+            format!("{n} {kind} store(s), none in use by another process{partial}"),
+        ),
+        (_, Some((s, u))) => {
+            let who = match &u.command {
+                Some(c) => format!("pid {} ({c})", u.pid),
+                None => format!("pid {}", u.pid),
+            };
+            Observation::fail(
+                &id,
+                target,
+                format!(
+                    "{} is in use by {who}: {}",
+                    relative(&s.path, target),
+                    u.evidence
+                ),
+            )
+            .with("holder_pid", u.pid)
+            .with("holder_command", u.command.clone())
+            .with("evidence", u.evidence.clone())
+        }
+    };
+    o.with("found", stores.len())
+        .with("held", held.is_some())
+        .with("stores", listed)
+        .with("complete", walk.complete)
+}
+
+fn relative(path: &Path, target: &str) -> String {
+    path.strip_prefix(target)
+        .ok()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}

@@ -1,0 +1,144 @@
+//! Who has a discovered store in use: a lock on one of its lock files (`/proc/locks` by device
+//! and inode, `F_GETLK`; the same lookup as the `lockfiles` probe), the live pid in its pid
+//! file, or a process with an open fd or its working directory inside it (`/proc/*/fd`,
+//! `/proc/*/cwd`, one bounded scan). This process never counts.
+
+use super::discover::Store;
+use crate::probe::ProbeContext;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    pub pid: i32,
+    pub command: Option<String>,
+    /// How it was seen (`flock write lock on LOCK (/proc/locks)`, `open fd`, …).
+    pub evidence: String,
+}
+
+/// For each store (same order), the other process using it, if one was seen.
+pub fn find(ctx: &ProbeContext, stores: &[Store], deadline: Instant) -> Vec<Option<User>> {
+    let me = std::process::id() as i32;
+    let mut out: Vec<Option<User>> = stores
+        .iter()
+        .map(|s| by_lock(ctx, s, me).or_else(|| by_pid_file(ctx, s, me)))
+        .collect();
+    let open: Vec<(usize, PathBuf)> = out
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| u.is_none())
+        .map(|(i, _)| (i, stores[i].path.clone()))
+        .collect();
+    if !open.is_empty() && cfg!(target_os = "linux") {
+        let paths: Vec<PathBuf> = open.iter().map(|(_, p)| p.clone()).collect();
+        for (k, user) in scan_proc(ctx, &paths, me, deadline).into_iter().enumerate() {
+            if user.is_some() {
+                out[open[k].0] = user;
+            }
+        }
+    }
+    out
+}
+
+fn by_lock(ctx: &ProbeContext, store: &Store, me: i32) -> Option<User> {
+    for lock in &store.locks {
+        let Ok(meta) = std::fs::metadata(lock) else {
+            continue;
+        };
+        let lookup = crate::probe::lockfiles::find_holder(ctx, lock, &meta)?;
+        if let Some(h) = lookup.holder
+            && let Some(pid) = h.pid.filter(|p| *p != me)
+        {
+            let name = lock.file_name().map(|n| n.to_string_lossy().into_owned());
+            return Some(User {
+                pid,
+                command: h.command,
+                evidence: format!(
+                    "{} {} lock on {} ({})",
+                    h.lock_type,
+                    h.mode,
+                    name.unwrap_or_default(),
+                    h.evidence
+                ),
+            });
+        }
+    }
+    None
+}
+
+/// PostgreSQL's `postmaster.pid`: line 1 is the postmaster's pid; the file outlives a crash,
+/// so only a live process with that pid counts.
+fn by_pid_file(ctx: &ProbeContext, store: &Store, me: i32) -> Option<User> {
+    let text = std::fs::read_to_string(store.pid_file.as_ref()?).ok()?;
+    let pid: i32 = text.lines().next()?.trim().parse().ok()?;
+    if pid == me || pid <= 0 || !Path::new(&format!("/proc/{pid}")).exists() {
+        return None;
+    }
+    Some(User {
+        pid,
+        command: command(ctx, pid),
+        evidence: "live pid in postmaster.pid".into(),
+    })
+}
+
+fn command(ctx: &ProbeContext, pid: i32) -> Option<String> {
+    crate::probe::lockfiles::proc_locks::command_of(pid, &|f| ctx.host_root.read(f))
+}
+
+/// One pass over `/proc/<pid>/{cwd,fd/*}`: the first other process found inside each path.
+fn scan_proc(
+    ctx: &ProbeContext,
+    paths: &[PathBuf],
+    me: i32,
+    deadline: Instant,
+) -> Vec<Option<User>> {
+    let wanted: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let mut out = vec![None; paths.len()];
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    let inside = |link: &Path| wanted.iter().position(|w| link.starts_with(w));
+    for entry in procs.flatten() {
+        if Instant::now() >= deadline || out.iter().all(Option::is_some) {
+            break;
+        }
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let mut seen = |i: usize, how: &str| {
+            if out[i].is_none() {
+                out[i] = Some(User {
+                    pid,
+                    command: command(ctx, pid),
+                    evidence: how.to_string(),
+                });
+            }
+        };
+        if let Ok(cwd) = std::fs::read_link(entry.path().join("cwd"))
+            && let Some(i) = inside(&cwd)
+        {
+            seen(i, "working directory inside it (/proc/PID/cwd)");
+        }
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            if let Ok(link) = std::fs::read_link(fd.path())
+                && let Some(i) = inside(&link)
+            {
+                seen(i, "open file inside it (/proc/PID/fd)");
+            }
+        }
+    }
+    out
+}
