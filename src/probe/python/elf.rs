@@ -1,10 +1,11 @@
 //! A minimal reader of ELF shared objects, enough to learn from the file alone what a Python
 //! extension module links against: its dynamic symbols (defined or undefined), its
 //! `DT_NEEDED` libraries and `DT_RUNPATH`/`DT_RPATH`, and the bytes behind a data symbol.
-//! 32- and 64-bit, either byte order; anything malformed is `None`, never a panic.
+//! 32- and 64-bit, either byte order; anything malformed is `None`, never a panic. Only the
+//! parts needed are read from the file.
 
-/// Largest file read (a libsqlite3 is ~1.5 MB, an extension module a few hundred KB).
-const MAX_FILE: u64 = 64 << 20;
+/// Largest single section read (a libsqlite3's `.dynsym` is ~40 KB).
+const MAX_READ: u64 = 16 << 20;
 
 const SHT_DYNAMIC: u32 = 6;
 const SHT_NOBITS: u32 = 8;
@@ -24,7 +25,7 @@ pub struct Symbol {
 }
 
 /// What an ELF shared object says about its dynamic linking.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Dynamic {
     /// `e_machine` (62 = x86-64, 183 = AArch64).
     pub machine: u16,
@@ -32,8 +33,20 @@ pub struct Dynamic {
     pub needed: Vec<String>,
     pub rpath: Vec<String>,
     pub runpath: Vec<String>,
-    bytes: Vec<u8>,
     sections: Vec<Section>,
+    /// Reads more of the file (for `string_symbol`).
+    fetch: Option<std::sync::Arc<std::sync::Mutex<Fetch>>>,
+}
+
+impl std::fmt::Debug for Dynamic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dynamic")
+            .field("machine", &self.machine)
+            .field("symbols", &self.symbols.len())
+            .field("needed", &self.needed)
+            .field("runpath", &self.runpath)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -51,14 +64,36 @@ pub fn is_elf(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\x7fELF")
 }
 
-/// Read `path` (at most 64 MiB); `None` when it is not a readable ELF object.
+/// Read the dynamic linking facts of the ELF object at `path`, fetching only the header, the
+/// section table and the dynamic sections (a few tens of KB of a 1.5 MB libsqlite3); `None`
+/// when it is not a readable ELF object.
 pub fn read(path: &std::path::Path) -> Option<Dynamic> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).ok()?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE).read_to_end(&mut bytes).ok()?;
-    parse(bytes)
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let fetch = move |at: u64, n: u64| -> Option<Vec<u8>> {
+        if n > MAX_READ || at.checked_add(n)? > len {
+            return None;
+        }
+        file.seek(SeekFrom::Start(at)).ok()?;
+        let mut buf = vec![0; usize::try_from(n).ok()?];
+        file.read_exact(&mut buf).ok()?;
+        Some(buf)
+    };
+    parse_with(Box::new(fetch))
 }
+
+/// Parse an ELF image held in memory.
+pub fn parse(bytes: Vec<u8>) -> Option<Dynamic> {
+    let fetch = move |at: u64, n: u64| -> Option<Vec<u8>> {
+        let start = usize::try_from(at).ok()?;
+        let end = start.checked_add(usize::try_from(n).ok()?)?;
+        bytes.get(start..end).map(<[u8]>::to_vec)
+    };
+    parse_with(Box::new(fetch))
+}
+
+type Fetch = Box<dyn FnMut(u64, u64) -> Option<Vec<u8>> + Send>;
 
 struct Reader<'a> {
     b: &'a [u8],
@@ -104,30 +139,33 @@ impl Reader<'_> {
         let end = start.checked_add(usize::try_from(len).ok()?)?;
         self.b.get(start..end)
     }
-    fn cstr(&self, at: u64) -> Option<String> {
-        let rest = self.b.get(usize::try_from(at).ok()?..)?;
-        let end = rest.iter().position(|&c| c == 0)?;
-        Some(String::from_utf8_lossy(&rest[..end]).into_owned())
-    }
 }
 
-/// Parse the section headers, `.dynsym` and `.dynamic` of an ELF image.
-pub fn parse(bytes: Vec<u8>) -> Option<Dynamic> {
-    if !is_elf(&bytes) || bytes.len() < 52 {
+/// The NUL-terminated string at `at` of a string table.
+fn cstr(table: &[u8], at: u64) -> Option<String> {
+    let rest = table.get(usize::try_from(at).ok()?..)?;
+    let end = rest.iter().position(|&c| c == 0)?;
+    Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+}
+
+fn parse_with(mut fetch: Fetch) -> Option<Dynamic> {
+    let header = fetch(0, 52)?;
+    if !is_elf(&header) {
         return None;
     }
-    let wide = match bytes[4] {
+    let wide = match header[4] {
         1 => false,
         2 => true,
         _ => return None,
     };
-    let big = match bytes[5] {
+    let big = match header[5] {
         1 => false,
         2 => true,
         _ => return None,
     };
+    let header = if wide { fetch(0, 64)? } else { header };
     let r = Reader {
-        b: &bytes,
+        b: &header,
         big,
         wide,
     };
@@ -137,31 +175,44 @@ pub fn parse(bytes: Vec<u8>) -> Option<Dynamic> {
     } else {
         (u64::from(r.u32(0x20)?), r.u16(0x2e)?, r.u16(0x30)?)
     };
+    let table = fetch(shoff, u64::from(shentsize) * u64::from(shnum))?;
+    let t = Reader {
+        b: &table,
+        big,
+        wide,
+    };
+    let w = if wide { 8 } else { 4 };
     let mut sections = Vec::with_capacity(usize::from(shnum));
     for i in 0..u64::from(shnum) {
-        let at = shoff.checked_add(i.checked_mul(u64::from(shentsize))?)?;
-        let w = if wide { 8 } else { 4 };
+        let at = i * u64::from(shentsize);
         // sh_name(4) sh_type(4) sh_flags(w) sh_addr(w) sh_offset(w) sh_size(w) sh_link(4)
         // sh_info(4) sh_addralign(w) sh_entsize(w)
         sections.push(Section {
-            kind: r.u32(at + 4)?,
-            addr: r.word(at + 8 + w)?,
-            offset: r.word(at + 8 + 2 * w)?,
-            size: r.word(at + 8 + 3 * w)?,
-            link: r.u32(at + 8 + 4 * w)?,
-            entsize: r.word(at + 16 + 5 * w)?,
+            kind: t.u32(at + 4)?,
+            addr: t.word(at + 8 + w)?,
+            offset: t.word(at + 8 + 2 * w)?,
+            size: t.word(at + 8 + 3 * w)?,
+            link: t.u32(at + 8 + 4 * w)?,
+            entsize: t.word(at + 16 + 5 * w)?,
         });
     }
-    let strtab = |s: &Section| sections.get(usize::try_from(s.link).ok()?).copied();
+    let mut contents = |s: &Section| fetch(s.offset, s.size);
+    let linked = |s: &Section| sections.get(usize::try_from(s.link).ok()?).copied();
     let mut out = Dynamic {
         machine,
         ..Default::default()
     };
     for s in sections.iter().filter(|s| s.kind == SHT_DYNSYM) {
-        let names = strtab(s)?;
+        let names = contents(&linked(s)?)?;
+        let body = contents(s)?;
+        let r = Reader {
+            b: &body,
+            big,
+            wide,
+        };
         let ent = if wide { 24 } else { 16 };
         for i in 0..s.size / ent {
-            let at = s.offset + i * ent;
+            let at = i * ent;
             let name_off = u64::from(r.u32(at)?);
             let (value, size, shndx) = if wide {
                 (r.u64(at + 8)?, r.u64(at + 16)?, r.u16(at + 6)?)
@@ -176,7 +227,7 @@ pub fn parse(bytes: Vec<u8>) -> Option<Dynamic> {
                 continue;
             }
             out.symbols.push(Symbol {
-                name: r.cstr(names.offset + name_off)?,
+                name: cstr(&names, name_off)?,
                 defined: shndx != 0,
                 value,
                 size,
@@ -184,30 +235,32 @@ pub fn parse(bytes: Vec<u8>) -> Option<Dynamic> {
         }
     }
     for s in sections.iter().filter(|s| s.kind == SHT_DYNAMIC) {
-        let names = strtab(s)?;
-        let ent = if s.entsize > 0 {
-            s.entsize
-        } else if wide {
-            16
-        } else {
-            8
+        let names = contents(&linked(s)?)?;
+        let body = contents(s)?;
+        let r = Reader {
+            b: &body,
+            big,
+            wide,
         };
-        let w = if wide { 8 } else { 4 };
+        let ent = if s.entsize > 0 { s.entsize } else { 2 * w };
         for i in 0..s.size / ent {
-            let at = s.offset + i * ent;
+            let at = i * ent;
             let (tag, val) = (r.word(at)?, r.word(at + w)?);
-            let text = || r.cstr(names.offset + val);
             match tag {
                 0 => break,
-                DT_NEEDED => out.needed.push(text()?),
-                DT_RPATH => out.rpath.extend(text()?.split(':').map(String::from)),
-                DT_RUNPATH => out.runpath.extend(text()?.split(':').map(String::from)),
+                DT_NEEDED => out.needed.push(cstr(&names, val)?),
+                DT_RPATH => out
+                    .rpath
+                    .extend(cstr(&names, val)?.split(':').map(String::from)),
+                DT_RUNPATH => out
+                    .runpath
+                    .extend(cstr(&names, val)?.split(':').map(String::from)),
                 _ => {}
             }
         }
     }
     out.sections = sections;
-    out.bytes = bytes;
+    out.fetch = Some(std::sync::Arc::new(std::sync::Mutex::new(fetch)));
     Some(out)
 }
 
@@ -224,9 +277,8 @@ impl Dynamic {
             .sections
             .iter()
             .find(|s| s.kind != SHT_NOBITS && s.addr <= sym.value && sym.value < s.addr + s.size)?;
-        let at = usize::try_from(sec.offset + (sym.value - sec.addr)).ok()?;
-        let len = usize::try_from(sym.size).ok()?;
-        let raw = self.bytes.get(at..at.checked_add(len)?)?;
+        let mut fetch = self.fetch.as_ref()?.lock().ok()?;
+        let raw = fetch(sec.offset + (sym.value - sec.addr), sym.size.min(256))?;
         let text = raw.split(|&c| c == 0).next()?;
         Some(String::from_utf8_lossy(text).into_owned())
     }

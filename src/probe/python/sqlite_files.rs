@@ -83,14 +83,18 @@ pub fn from_module(module: &Path, dynamic: &elf::Dynamic, env: super::discover::
             module.display()
         ));
     };
-    let library = find_sqlite_library(module, dynamic, env);
-    let sqlite_version = library
-        .as_ref()
-        .ok()
-        .and_then(|lib| elf::read(lib)?.string_symbol("sqlite3_version"));
-    let library = match (library, &sqlite_version) {
-        (Ok(lib), None) => Err(format!("{} has no readable sqlite3_version", lib.display())),
-        (other, _) => other,
+    let (library, sqlite_version) = match find_sqlite_library(module, dynamic, env) {
+        Ok((path, lib)) => match lib.string_symbol("sqlite3_version") {
+            Some(v) => (Ok(path), Some(v)),
+            None => (
+                Err(format!(
+                    "{} has no readable sqlite3_version",
+                    path.display()
+                )),
+                None,
+            ),
+        },
+        Err(why) => (Err(why), None),
     };
     Finding::Answered(Answer {
         enable_load_extension: dynamic.symbol(ENABLE).is_some(),
@@ -165,7 +169,7 @@ fn find_sqlite_library(
     module: &Path,
     dynamic: &elf::Dynamic,
     env: super::discover::Env,
-) -> Result<PathBuf, String> {
+) -> Result<(PathBuf, elf::Dynamic), String> {
     let Some(name) = dynamic.needed.iter().find(|n| n.starts_with("libsqlite3")) else {
         return Err(format!("{} needs no libsqlite3", module.display()));
     };
@@ -179,21 +183,21 @@ fn find_sqlite_library(
         dirs.extend(llp.split(':').filter(|d| !d.is_empty()).map(PathBuf::from));
     }
     dirs.extend(dynamic.runpath.iter().map(expand));
-    let machine_fits = |p: &Path| elf::read(p).is_some_and(|d| d.machine == dynamic.machine);
-    if let Some(hit) = dirs.iter().map(|d| d.join(name)).find(|p| machine_fits(p)) {
+    let fits = |p: PathBuf| {
+        let lib = elf::read(&p).filter(|d| d.machine == dynamic.machine)?;
+        Some((p, lib))
+    };
+    if let Some(hit) = dirs.iter().map(|d| d.join(name)).find_map(fits) {
         return Ok(hit);
     }
     let cached = std::fs::read("/etc/ld.so.cache").unwrap_or_default();
-    if let Some(hit) = ld_cache_paths(&cached, name)
-        .into_iter()
-        .find(|p| machine_fits(p))
-    {
+    if let Some(hit) = ld_cache_paths(&cached, name).into_iter().find_map(fits) {
         return Ok(hit);
     }
     ["/lib64", "/usr/lib64", "/lib", "/usr/lib"]
         .iter()
         .map(|d| Path::new(d).join(name))
-        .find(|p| machine_fits(p))
+        .find_map(fits)
         .ok_or_else(|| format!("{name} not found where the dynamic loader looks"))
 }
 
