@@ -59,6 +59,13 @@ ROWS=(
   "check, 4 data dirs|none|$BIN check --format json$D4"
   "check, 20 data dirs|check20|$BIN check --format json$D20"
 )
+# For the profile: the same 1-dir check with its data dir on tmpfs, to separate what the data
+# dir's filesystem costs (inode allocation, fsync, page cache) from the tool's own work.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  SHM=$(mktemp -d /dev/shm/wsl-vecprobe-bench.XXXXXX)
+  trap 'rm -rf "$WORK" "$SHM"' EXIT
+  ROWS+=("check, 1 data dir on tmpfs (/dev/shm)|none|$BIN check --format json --data-dir $SHM")
+fi
 SYN_SCRIPT="ip link set lo up && nft add table inet vecprobe_bench && nft add chain inet vecprobe_bench input '{ type filter hook input priority 0; }' && nft add rule inet vecprobe_bench input tcp flags syn / syn,ack drop && exec $BIN check --format json --timeout 2s$D1"
 if [ "$(id -u)" = 0 ] && need unshare && need ip && need nft; then
   ROWS+=("check --timeout 2s, loopback SYNs dropped|syndrop|unshare --net sh -c \"$SYN_SCRIPT\"")
