@@ -1,6 +1,8 @@
-//! Benchmark of a healthy-host `check`: the whole binary as a user runs it (process start,
-//! host identification, every probe, verdicts, JSON), and the in-process pipeline alone.
-//! Budget: tens of milliseconds. Run with `cargo bench --bench check`.
+//! Criterion benchmark of a healthy-host `check`: the whole binary as a user runs it (process
+//! start, host identification, every probe, verdicts, JSON), and the in-process pipeline alone.
+//! Run with `cargo bench --bench check`. The budgets (1 dir <= 20 ms, `host` <= 5 ms, 20 dirs
+//! <= 3x 1 dir, SYN drop, peak RSS, binary size) are measured by `benches/run.sh`, which also
+//! times the calibration smoke programs; results in reports/benchmarks.md.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::path::PathBuf;

@@ -177,3 +177,5 @@ fn the_environment_probes_keep_the_documented_contract_on_a_healthy_tempdir() {
 
 #[path = "probes_env/python.rs"]
 mod python;
+#[path = "probes_env/python_sqlite_files.rs"]
+mod python_sqlite_files;

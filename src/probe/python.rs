@@ -1,19 +1,21 @@
 //! Probe `python`: the interpreter a user would get here, its version and installed
 //! vector-DB client packages — read from files (`pyvenv.cfg`, `*.dist-info/METADATA`) — and
-//! whether its `sqlite3` can load extensions (sqlite-vec), which only the interpreter itself
-//! can say: it is run once, concurrently with the file reading, for at most 400 ms.
+//! whether its `sqlite3` can load extensions (sqlite-vec), read from the `_sqlite3` module's
+//! ELF dynamic symbols (`sqlite_files`). Only what the files cannot tell is asked of the
+//! interpreter itself: it is then run once, for at most 400 ms.
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
 use crate::observation::{Observation, Status};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub mod discover;
+pub mod elf;
 pub mod packages;
 pub mod pyenv;
 pub mod spawn;
+pub mod sqlite_files;
 
 pub static PROBE: ProbeDef = ProbeDef {
     name: "python",
@@ -54,38 +56,41 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
         Ok(i) => i,
         Err(notes) => return no_interpreter(&notes, start, sink),
     };
-    let deadline = (start + super::scaled(PROBE.timeout)).min(ctx.deadline);
-    let spawn_deadline = (Instant::now() + super::scaled(spawn::SPAWN_TIMEOUT)).min(deadline);
-    let (tx, rx) = mpsc::channel();
-    let exe = interp.resolved.clone();
-    std::thread::spawn(move || {
-        let _ = tx.send(spawn::run(&exe, spawn_deadline));
-    });
-    // The run above kills the interpreter at spawn_deadline; allow it a moment to say so.
-    let wait_spawn = || {
-        let until = (spawn_deadline + Duration::from_millis(50)).min(deadline);
-        rx.recv_timeout(until.saturating_duration_since(Instant::now()))
-            .unwrap_or(spawn::Outcome::TimedOut(spawn::SPAWN_TIMEOUT))
-    };
-
     let home = env("HOME")
         .or_else(|| env("USERPROFILE"))
         .map(PathBuf::from);
     let mut layout = discover::layout(&interp, home.as_deref());
     let wanted = wanted_packages(ctx);
     let from_files = layout.version.is_some() && !layout.site_dirs.is_empty();
-    let outcome = if from_files {
+    let sqlite = sqlite_files::read(&interp, &layout, &env);
+    if let (true, sqlite_files::Finding::Answered(answer)) = (from_files, &sqlite) {
+        // Everything was in the files: no interpreter is started.
         sink.emit(interpreter(&interp, &layout, None).elapsed_since(start));
         sink.emit(installed(&layout, &wanted, "files", None).elapsed_since(start));
-        wait_spawn()
+        sink.emit(sqlite_from_files(answer).elapsed_since(start));
+        return;
+    }
+    // What only the interpreter can say: it is run once, killed at its deadline.
+    let deadline = (start + super::scaled(PROBE.timeout)).min(ctx.deadline);
+    let spawn_deadline = (Instant::now() + super::scaled(spawn::SPAWN_TIMEOUT)).min(deadline);
+    let outcome = spawn::run(&interp.resolved, spawn_deadline);
+    if from_files {
+        sink.emit(interpreter(&interp, &layout, None).elapsed_since(start));
+        sink.emit(installed(&layout, &wanted, "files", None).elapsed_since(start));
     } else {
-        let outcome = wait_spawn();
         let note = merge(&mut layout, &outcome, &interp);
         sink.emit(interpreter(&interp, &layout, note.as_deref()).elapsed_since(start));
         sink.emit(installed(&layout, &wanted, "interpreter", note.as_deref()).elapsed_since(start));
-        outcome
+    }
+    let obs = match &sqlite {
+        sqlite_files::Finding::Answered(answer) => sqlite_from_files(answer),
+        sqlite_files::Finding::Unknown(why) => {
+            let obs = sqlite_ext(&outcome, &interp);
+            let message = format!("{} (asked the interpreter: {why})", obs.message);
+            Observation { message, ..obs }.with("source", "interpreter")
+        }
     };
-    sink.emit(sqlite_ext(&outcome, &interp).elapsed_since(start));
+    sink.emit(obs.elapsed_since(start));
 }
 
 fn no_interpreter(notes: &[String], start: Instant, sink: &Sink) {
@@ -250,6 +255,46 @@ fn installed(
     )
     .with("packages", Value::Object(map))
     .with("site_packages", dirs)
+}
+
+fn sqlite_from_files(answer: &sqlite_files::Answer) -> Observation {
+    let version = match (&answer.sqlite_version, &answer.library) {
+        (Some(v), Ok(lib)) => format!("SQLite {v} from {}", lib.display()),
+        (_, Err(why)) => format!("SQLite version unknown: {why}"),
+        (None, Ok(lib)) => format!("SQLite version unknown: {}", lib.display()),
+    };
+    let message = if answer.enable_load_extension {
+        format!(
+            "sqlite3.Connection.enable_load_extension exists: {}; {version}",
+            answer.evidence
+        )
+    } else {
+        format!(
+            "sqlite3.Connection has no enable_load_extension: {}; {version}",
+            answer.evidence
+        )
+    };
+    let obs = if answer.enable_load_extension {
+        Observation::pass(SQLITE_EXT, TARGET, message)
+    } else {
+        Observation::fail(SQLITE_EXT, TARGET, message)
+    };
+    obs.with("enable_load_extension", answer.enable_load_extension)
+        .with(
+            "sqlite_version",
+            answer
+                .sqlite_version
+                .clone()
+                .map_or(Value::Null, Value::from),
+        )
+        .with("source", answer.module.display().to_string())
+        .with(
+            "sqlite_library",
+            answer
+                .library
+                .as_ref()
+                .map_or(Value::Null, |l| Value::from(l.display().to_string())),
+        )
 }
 
 fn sqlite_ext(outcome: &spawn::Outcome, interp: &discover::Interpreter) -> Observation {

@@ -53,7 +53,8 @@ fn dist_info(site: &Path, dir: &str, name: &str, version: &str) {
 const FAKE_PYTHON: &str = "#!/bin/sh\necho '{\"version\": \"3.11.7\", \"site_packages\": [], \"user_site\": null, \"sqlite_version\": \"3.45.1\", \"enable_load_extension\": true}'\n";
 
 #[test]
-fn a_virtual_env_is_read_from_its_files_and_the_interpreter_answers_for_sqlite() {
+fn a_virtual_env_is_read_from_its_files_and_the_interpreter_answers_when_no_sqlite3_module_is_on_disk()
+ {
     static VENV: OnceLock<String> = OnceLock::new();
     let tree = tempfile::tempdir().unwrap();
     let venv = tree.path().join("venv");
@@ -61,7 +62,10 @@ fn a_virtual_env_is_read_from_its_files_and_the_interpreter_answers_for_sqlite()
     std::fs::create_dir_all(&site).unwrap();
     std::fs::write(
         venv.join("pyvenv.cfg"),
-        "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n",
+        format!(
+            "home = {}\ninclude-system-site-packages = false\nversion = 3.11.7\n",
+            tree.path().join("base/bin").display()
+        ),
     )
     .unwrap();
     write_exec(&venv.join("bin/python"), FAKE_PYTHON);
@@ -107,6 +111,12 @@ fn a_virtual_env_is_read_from_its_files_and_the_interpreter_answers_for_sqlite()
     let s = find(&obs, SQLITE_EXT);
     assert_eq!(s.status, Status::Pass, "{s:#?}");
     assert_eq!(s.values["sqlite_version"], "3.45.1");
+    assert_eq!(s.values["source"], "interpreter");
+    assert!(
+        s.message.contains("no _sqlite3 module file"),
+        "{}",
+        s.message
+    );
 }
 
 #[test]
