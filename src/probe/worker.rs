@@ -44,16 +44,16 @@ pub struct WorkerProcess {
 impl WorkerProcess {
     /// Start `exe __worker name args…` with piped stdin/stdout.
     pub fn spawn(exe: &Path, name: &str, args: &[OsString]) -> std::io::Result<Self> {
-        let mut child = super::scratch::own_process_group(&mut Command::new(exe))
-            .arg("__worker")
-            .arg(name)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
+        let mut child = super::scratch::spawn_child(
+            Command::new(exe)
+                .arg("__worker")
+                .arg(name)
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )?;
         let pid = child.id();
-        super::scratch::register_child(pid);
         let stdout = child.stdout.take().expect("piped stdout");
         let stdin = child.stdin.take();
         let (tx, rx) = std::sync::mpsc::channel();
