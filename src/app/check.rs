@@ -247,8 +247,15 @@ fn prepare_dirs(
     let had_time = deadline.saturating_duration_since(Instant::now()) >= HUNG_AFTER;
     let root2 = root.clone();
     let gate = scratch.cloned();
+    let exe = (!root.is_recorded())
+        .then(super::dirfacts::tool_exe)
+        .flatten();
     let answers = crate::bounded::each_within(deadline, given.to_vec(), move |d| {
-        let facts = host::collect_data_dirs(&root2, std::slice::from_ref(&d)).pop()?;
+        // In a child when possible: a hung mount then holds a child, killed at the deadline.
+        let facts = match &exe {
+            Some(exe) => super::dirfacts::in_child(exe, &d, deadline)?.facts?,
+            None => host::collect_data_dirs(&root2, std::slice::from_ref(&d)).pop()?,
+        };
         let same = (!root2.is_recorded())
             .then(|| identity(&facts.path))
             .flatten();
@@ -274,10 +281,14 @@ fn prepare_dirs(
                     .or_else(|| (!f.exists).then(|| Err(missing_scratch(root))));
                 (f, made)
             }
-            crate::bounded::Answer::NoAnswer if had_time => (
-                unanswered(d, host::datadir::DID_NOT_ANSWER),
-                Some(Err(timed_out_scratch())),
-            ),
+            crate::bounded::Answer::NoAnswer | crate::bounded::Answer::Answered(None)
+                if had_time =>
+            {
+                (
+                    unanswered(d, host::datadir::DID_NOT_ANSWER),
+                    Some(Err(timed_out_scratch())),
+                )
+            }
             _ => (
                 unanswered(d, probe::engine::NOT_REACHED),
                 Some(Err(not_reached_scratch())),
