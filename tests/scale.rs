@@ -66,8 +66,10 @@ fn a_hundred_data_dirs_all_get_real_observations_on_a_bounded_pool() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
-    assert!(max_threads <= 100, "{max_threads} threads at once");
-    assert!(max_children <= 24, "{max_children} child processes at once");
+    // Bounded by the pools (24 probe jobs, 16 dir checks, each with a reader thread per
+    // child), not by the number of dirs: the old engine ran 1,061 threads here.
+    assert!(max_threads <= 200, "{max_threads} threads at once");
+    assert!(max_children <= 60, "{max_children} child processes at once");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path()).unwrap()).unwrap();
     assert_eq!(report["data_dirs"].as_array().unwrap().len(), 100);
