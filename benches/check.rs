@@ -42,6 +42,7 @@ fn bench_check(c: &mut Criterion) {
                 replay: None,
                 env: real_env,
                 exe: Some(exe.clone()),
+                started: None,
             });
             assert!(!out.report.probes.is_empty() || profiles.is_empty());
         })

@@ -17,6 +17,31 @@ fn alive(pid: i32) -> bool {
     })
 }
 
+/// Whether the process has a handler for SIGINT and SIGTERM (SigCgt in /proc/PID/status). A
+/// signal that arrives before `main` runs (exec, dynamic loading) cannot be handled by any
+/// program; the handler is installed first thing in main, and the trials start from there.
+fn handles_signals(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("SigCgt:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .is_some_and(|mask| {
+            let bit = |sig: i32| 1u64 << (sig - 1);
+            mask & bit(libc_sigint()) != 0 && mask & bit(libc_sigterm()) != 0
+        })
+}
+
+fn libc_sigint() -> i32 {
+    nix::sys::signal::Signal::SIGINT as i32
+}
+
+fn libc_sigterm() -> i32 {
+    nix::sys::signal::Signal::SIGTERM as i32
+}
+
 fn leftovers(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
@@ -72,6 +97,14 @@ fn a_signal_at_any_moment_exits_130_and_leaves_no_dir_child_or_grandchild() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let spawned = Instant::now();
+        while !handles_signals(child.id()) && spawned.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        assert!(
+            handles_signals(child.id()),
+            "trial {trial}: no signal handler after 5 s"
+        );
         std::thread::sleep(delay);
         if child.try_wait().unwrap().is_some() {
             continue;

@@ -51,6 +51,9 @@ pub struct CheckOptions {
     pub env: fn(&str) -> Option<String>,
     /// The binary re-executed for child-process probes (default: this executable).
     pub exe: Option<PathBuf>,
+    /// When the command started, if before `run_check` (validation counts against the
+    /// timeout); None: now.
+    pub started: Option<Instant>,
 }
 
 pub struct CheckOutcome {
@@ -71,11 +74,12 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
         root,
         data_dirs,
         profiles,
-        timeout: args.timeout.saturating_sub(start.elapsed()),
+        timeout: args.timeout,
         connect_attempts: args.connect_attempts,
         replay,
         env: host::real_env,
         exe: std::env::current_exe().ok(),
+        started: Some(start),
     });
     let report = finish(outcome.report, args.common.redact);
     print(&render(&report, args.common.format, args.verbose));
@@ -148,13 +152,16 @@ fn read_replay(path: &std::path::Path) -> Result<Replay, InputError> {
 
 /// Identify, probe, judge. Never fails: what cannot be observed is reported as such.
 pub fn run_check(opts: CheckOptions) -> CheckOutcome {
-    let start = Instant::now();
+    let start = opts.started.unwrap_or_else(Instant::now);
     // Keep a little of the budget for judging, rendering and cleanup.
     let margin = (opts.timeout / 10).min(Duration::from_millis(100));
     let deadline = start + opts.timeout.saturating_sub(margin);
     let root = opts.root.clone().with_deadline(deadline);
     let facts = collect_host(&root, opts.env);
-    let setup_deadline = (start + setup_share(opts.timeout)).min(deadline);
+    // The data dirs get a share of what validation left.
+    let left = opts.timeout.saturating_sub(start.elapsed());
+    let setup_started = Instant::now();
+    let setup_deadline = (Instant::now() + setup_share(left)).min(deadline);
     let probing = opts.replay.is_none();
     let gate = scratch::Gate::default();
     let tmp_scratch = probing.then(|| {
@@ -177,7 +184,7 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
             let tmp_scratch = tmp
                 .and_then(|t| join_by(t, setup_deadline))
                 .unwrap_or_else(|| {
-                    Err(if setup_deadline >= start + HUNG_AFTER {
+                    Err(if setup_deadline >= setup_started + HUNG_AFTER {
                         timed_out_scratch()
                     } else {
                         not_reached_scratch()
@@ -240,8 +247,15 @@ fn prepare_dirs(
     let had_time = deadline.saturating_duration_since(Instant::now()) >= HUNG_AFTER;
     let root2 = root.clone();
     let gate = scratch.cloned();
+    let exe = (!root.is_recorded())
+        .then(super::dirfacts::tool_exe)
+        .flatten();
     let answers = crate::bounded::each_within(deadline, given.to_vec(), move |d| {
-        let facts = host::collect_data_dirs(&root2, std::slice::from_ref(&d)).pop()?;
+        // In a child when possible: a hung mount then holds a child, killed at the deadline.
+        let facts = match &exe {
+            Some(exe) => super::dirfacts::in_child(exe, &d, deadline)?.facts?,
+            None => host::collect_data_dirs(&root2, std::slice::from_ref(&d)).pop()?,
+        };
         let same = (!root2.is_recorded())
             .then(|| identity(&facts.path))
             .flatten();
@@ -267,10 +281,14 @@ fn prepare_dirs(
                     .or_else(|| (!f.exists).then(|| Err(missing_scratch(root))));
                 (f, made)
             }
-            crate::bounded::Answer::NoAnswer if had_time => (
-                unanswered(d, host::datadir::DID_NOT_ANSWER),
-                Some(Err(timed_out_scratch())),
-            ),
+            crate::bounded::Answer::NoAnswer | crate::bounded::Answer::Answered(None)
+                if had_time =>
+            {
+                (
+                    unanswered(d, host::datadir::DID_NOT_ANSWER),
+                    Some(Err(timed_out_scratch())),
+                )
+            }
             _ => (
                 unanswered(d, probe::engine::NOT_REACHED),
                 Some(Err(not_reached_scratch())),

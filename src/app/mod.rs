@@ -10,6 +10,7 @@ use std::sync::Mutex;
 static OUTPUT_ERROR: Mutex<Option<String>> = Mutex::new(None);
 
 mod check;
+pub mod dirfacts;
 mod explain;
 mod validate;
 

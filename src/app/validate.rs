@@ -27,17 +27,23 @@ pub fn data_dirs(
     if recorded {
         return Ok(dirs);
     }
-    let answers = crate::bounded::each_within(deadline, dirs.clone(), |d| check_data_dir(&d));
+    // In a child process when possible (a hung mount then holds a child, not a thread).
+    let exe = super::dirfacts::tool_exe();
+    let answers = crate::bounded::each_within(deadline, dirs.clone(), move |d| match &exe {
+        Some(exe) => super::dirfacts::in_child(exe, &d, deadline)
+            .map(|a| a.refusal.map_or(Ok(()), |r| Err(InputError(r)))),
+        None => Some(check_data_dir(&d)),
+    });
     // Report the first refusal in the order given.
     for answer in answers {
-        if let crate::bounded::Answer::Answered(result) = answer {
+        if let crate::bounded::Answer::Answered(Some(result)) = answer {
             result?;
         }
     }
     Ok(dirs)
 }
 
-fn check_data_dir(d: &Path) -> Result<(), InputError> {
+pub(super) fn check_data_dir(d: &Path) -> Result<(), InputError> {
     let shown = d.display();
     let meta = std::fs::metadata(d).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => input(format!("data dir `{shown}` does not exist")),

@@ -70,6 +70,14 @@ fn observe(ctx: &ProbeContext, dir: &DataDir, rel: &str, backends: &[String]) ->
             "not run: recorded host (--host-root); lock holders can only be seen live",
         );
     }
+    if !dir.facts.filesystem.answered() {
+        // A stat on a hung mount would leave this thread inside the filesystem request.
+        return Observation::skipped(
+            id,
+            target,
+            "not run: the data dir's filesystem did not answer stat/statfs before the deadline",
+        );
+    }
     let path = dir.facts.path.join(rel);
     let used_by = if backends.is_empty() {
         String::new()

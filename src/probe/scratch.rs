@@ -62,7 +62,15 @@ pub const PREFIX: &str = ".wsl-vecprobe-";
 pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
     use std::sync::atomic::Ordering;
     IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
-    let made = make_in(dir);
+    // After a signal nothing new is created (the interrupt routine is removing what exists).
+    let made = if interrupted() {
+        Err(ScratchError {
+            errno: None,
+            message: "not created: the run was interrupted".into(),
+        })
+    } else {
+        make_in(dir)
+    };
     if let Ok(path) = &made {
         DIRS.lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -89,8 +97,28 @@ fn make_in(dir: &Path) -> Result<PathBuf, ScratchError> {
     }
 }
 
+/// Spawn a child in its own process group and register it, under the lock the interrupt
+/// routine takes to kill children: a child is either refused (the run was interrupted) or
+/// killed by that routine, never left behind by a signal arriving between spawn and register.
+pub fn spawn_child(cmd: &mut std::process::Command) -> std::io::Result<std::process::Child> {
+    let mut children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
+    if interrupted() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "not started: the run was interrupted",
+        ));
+    }
+    let child = own_process_group(cmd).spawn()?;
+    children.push(child.id());
+    Ok(child)
+}
+
 pub fn register_child(pid: u32) {
     CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+    // Started as the interrupt routine ran: it may have killed the others already.
+    if interrupted() {
+        kill_children();
+    }
 }
 
 /// The child has been waited for: forget it, and kill what is left of its process group (a
@@ -133,7 +161,13 @@ pub fn cleanup_within(budget: Duration) {
         let _ = std::thread::Builder::new()
             .name("scratch-cleanup".into())
             .spawn(move || {
-                let _ = std::fs::remove_dir_all(&dir);
+                // A probe thread may still be writing in it: retry until it is gone.
+                while std::fs::remove_dir_all(&dir).is_err()
+                    && dir.exists()
+                    && std::time::Instant::now() < deadline
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
                 let _ = tx.send(());
             });
     }

@@ -17,6 +17,7 @@ pub fn dispatch(name: &str, args: &[OsString]) -> i32 {
     match name {
         "mmap" => super::mmap::worker_main(args),
         "lock-hold" => super::locks::worker_main(args),
+        "dir-facts" => crate::app::dirfacts::worker_main(args),
         _ => {
             crate::error::warn(&format!("wsl-vecprobe: unknown worker `{name}`"));
             2
@@ -44,16 +45,16 @@ pub struct WorkerProcess {
 impl WorkerProcess {
     /// Start `exe __worker name args…` with piped stdin/stdout.
     pub fn spawn(exe: &Path, name: &str, args: &[OsString]) -> std::io::Result<Self> {
-        let mut child = super::scratch::own_process_group(&mut Command::new(exe))
-            .arg("__worker")
-            .arg(name)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
+        let mut child = super::scratch::spawn_child(
+            Command::new(exe)
+                .arg("__worker")
+                .arg(name)
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )?;
         let pid = child.id();
-        super::scratch::register_child(pid);
         let stdout = child.stdout.take().expect("piped stdout");
         let stdin = child.stdin.take();
         let (tx, rx) = std::sync::mpsc::channel();

@@ -67,12 +67,13 @@ pub enum Outcome {
 pub fn run(interpreter: &Path, deadline: Instant) -> Outcome {
     let start = Instant::now();
     let mut child = loop {
-        let spawned = crate::probe::scratch::own_process_group(&mut Command::new(interpreter))
-            .args(["-S", "-c", SCRIPT])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn();
+        let spawned = crate::probe::scratch::spawn_child(
+            Command::new(interpreter)
+                .args(["-S", "-c", SCRIPT])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
         match spawned {
             Ok(c) => break c,
             // ETXTBSY: someone still holds the file open for writing (being installed, or a
@@ -86,7 +87,6 @@ pub fn run(interpreter: &Path, deadline: Instant) -> Outcome {
             Err(e) => return Outcome::NotStarted(crate::errno::io_error_name(&e), e.to_string()),
         }
     };
-    crate::probe::scratch::register_child(child.id());
     let (tx, rx) = mpsc::channel();
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
