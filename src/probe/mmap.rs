@@ -138,6 +138,9 @@ fn run_checks(dir: &std::path::Path, resume_at: Option<&str>, out: &mut dyn std:
             Err(f) => {
                 let mut o = Observation::fail(*id, &target, f.message);
                 o.errno = f.errno;
+                if f.precondition {
+                    o.status = Status::Error;
+                }
                 o
             }
         }
