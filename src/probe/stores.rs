@@ -40,13 +40,21 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
     let Some(dir) = dir else { return };
     let start = Instant::now();
     let target = dir.target();
-    if ctx.host_root.is_recorded() {
+    let not_run = if ctx.host_root.is_recorded() {
+        Some("not run: recorded host (--host-root); stores in use can only be seen live")
+    } else if !dir.facts.exists {
+        // Walking a filesystem that did not answer stat in time could hang this probe.
+        Some(if dir.facts.filesystem.answered() {
+            "the data dir does not exist on this machine"
+        } else {
+            "not run: the filesystem did not answer stat/statfs before the deadline"
+        })
+    } else {
+        None
+    };
+    if let Some(why) = not_run {
         for kind in KINDS {
-            sink.emit(Observation::skipped(
-                id_of(kind),
-                &target,
-                "not run: recorded host (--host-root); stores in use can only be seen live",
-            ));
+            sink.emit(Observation::skipped(id_of(kind), &target, why));
         }
         return;
     }

@@ -404,11 +404,15 @@ mod tests {
         let f = shared_rw(missing).unwrap_err();
         assert_eq!(f.errno.as_deref(), Some("ENOENT"));
         assert!(
-            f.message.starts_with("could not prepare the check: create: ENOENT"),
+            f.message
+                .starts_with("could not prepare the check: create: ENOENT"),
             "{}",
             f.message
         );
-        assert!(f.precondition, "creating the file is preparation, not a map");
+        assert!(
+            f.precondition,
+            "creating the file is preparation, not a map"
+        );
     }
 
     #[test]
