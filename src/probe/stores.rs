@@ -143,3 +143,67 @@ fn relative(path: &Path, target: &str) -> String {
         .display()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observation::Status;
+    use crate::probe::testing::{collect, context, local_data_dir};
+
+    fn find<'a>(obs: &'a [Observation], kind: &str) -> &'a Observation {
+        obs.iter()
+            .find(|o| o.id == id_of(kind))
+            .unwrap_or_else(|| panic!("{kind} observed"))
+    }
+
+    #[test]
+    fn every_kind_is_planned_and_emitted_and_an_empty_dir_has_no_store() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = local_data_dir(t.path());
+        let ctx = ProbeContext {
+            data_dirs: vec![dir.clone()],
+            ..context()
+        };
+        assert_eq!(plan(&ctx, Some(&dir)).len(), KINDS.len());
+        let obs = collect(&PROBE, &ctx, Some(&dir));
+        assert_eq!(obs.len(), KINDS.len());
+        assert!(obs.iter().all(|o| o.status == Status::Pass), "{obs:#?}");
+        assert_eq!(find(&obs, "qdrant-local").values["found"], 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_this_process_holds_is_not_another_process_using_the_store() {
+        use crate::platform::unix::locks::{LockCall, try_lock_exclusive};
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("x.db")).unwrap();
+        let f = std::fs::File::create(t.path().join("x.db/LOCK")).unwrap();
+        try_lock_exclusive(&f, LockCall::Flock).unwrap();
+        let dir = local_data_dir(t.path());
+        let ctx = ProbeContext {
+            data_dirs: vec![dir.clone()],
+            ..context()
+        };
+        let obs = collect(&PROBE, &ctx, Some(&dir));
+        let m = find(&obs, "milvus-lite");
+        assert_eq!(m.status, Status::Pass, "{m:#?}");
+        assert_eq!(
+            (m.values["found"].clone(), m.values["held"].clone()),
+            (1.into(), false.into())
+        );
+        assert!(t.path().join("x.db/LOCK").exists());
+    }
+
+    #[test]
+    fn a_data_dir_that_does_not_exist_is_not_walked() {
+        let t = tempfile::tempdir().unwrap();
+        let mut dir = local_data_dir(&t.path().join("gone"));
+        dir.facts.exists = false;
+        let ctx = ProbeContext {
+            data_dirs: vec![dir.clone()],
+            ..context()
+        };
+        let obs = collect(&PROBE, &ctx, Some(&dir));
+        assert!(obs.iter().all(|o| o.status == Status::Skipped), "{obs:#?}");
+    }
+}
