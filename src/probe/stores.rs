@@ -2,7 +2,8 @@
 //! qdrant local `.lock`, Qdrant shards, `.duckdb`, SQLite with `-wal`/`-shm`, chroma,
 //! PostgreSQL `postmaster.pid`, `.lance`, Redis dumps), found by a bounded read-only walk, and
 //! for each whether another process has it in use right now, and who: a lock in `/proc/locks`
-//! or `F_GETLK` (never taking one), a live pid file, an open fd or a working directory in it.
+//! or `F_GETLK` (never taking one), a live pid file, or (for stores whose users take no lock)
+//! an open file inside it.
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
 use crate::observation::Observation;
