@@ -278,3 +278,34 @@ exit $rc"#
     }
     assert_unchanged(&before, t.path());
 }
+
+#[test]
+fn on_a_nearly_full_disk_the_tools_own_probes_do_not_starve_file_create() {
+    if !privileged("nearly_full_repeat", &["unshare", "mount", "dd"]) {
+        return;
+    }
+    let (t, dir) = tempdir();
+    let before = snapshot(t.path());
+    // ~48 KiB free: enough for file.create's 4 KiB, not for the map checks' files. Concurrent
+    // map checks once ate that room while file.create wrote, which then failed with ENOSPC;
+    // the probes that write take turns now. Several runs, because the race was a race.
+    let script = r#"mount -t tmpfs -o size=1m tmpfs "$1" || exit 97
+dd if=/dev/zero of="$1/filler" bs=1k count=976 2>/dev/null
+for i in 1 2 3 4 5 6; do "$2" check --data-dir "$1" --format json | tr -d '\n'; echo; done"#;
+    let r = in_mount_namespace(script, &dir, &[]);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    let runs: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("one JSON report per line"))
+        .collect();
+    assert_eq!(runs.len(), 6);
+    for report in &runs {
+        let created = probe(report, "file.create", Some(&dir));
+        assert_eq!(created["status"], "pass", "{created:#}");
+        assert_verdict(report, "lancedb", Some(&dir), &["viable", "degraded"]);
+    }
+    assert_unchanged(&before, t.path());
+}
