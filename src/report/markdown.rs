@@ -37,6 +37,17 @@ pub fn render(report: &Report) -> String {
         }
         md.push('\n');
     }
+    let recommendation = super::recommend::render_lines(report, true);
+    if !recommendation.is_empty() {
+        md.push_str("**Viable here, best first:**\n\n");
+        for line in recommendation {
+            match line.strip_prefix("  ") {
+                Some(favourite) => md.push_str(&format!("  - {}\n", cell(favourite))),
+                None => md.push_str(&format!("- {}\n", cell(&line))),
+            }
+        }
+        md.push('\n');
+    }
     md.push_str(
         "| Backend | Data dir | Verdict | Evidence | Remediation |\n|---|---|---|---|---|\n",
     );

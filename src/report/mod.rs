@@ -11,6 +11,7 @@ pub mod host_table;
 pub mod host_view;
 pub mod json;
 pub mod markdown;
+pub mod recommend;
 pub mod redact;
 pub mod table;
 

@@ -25,6 +25,14 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
         ));
     }
     out.push('\n');
+    let recommendation = super::recommend::render_lines(report, false);
+    if !recommendation.is_empty() {
+        out.push_str("Viable here, best first:\n");
+        for line in recommendation {
+            out.push_str(&format!("  {line}\n"));
+        }
+        out.push('\n');
+    }
     let multi_dir = report.data_dirs.len() > 1;
     let mut t = new_table(style);
     let mut header = vec!["Backend"];
