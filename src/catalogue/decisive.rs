@@ -46,6 +46,12 @@ pub fn decide(reasons: &[Reason], verdict: Verdict) -> Decision {
             remediation.push(fix);
         }
     }
+    // Unobserved reasons are many when a whole probe did not run: name the first, count the rest.
+    if verdict == Verdict::Unknown && evidence.len() > 1 {
+        let more = evidence.len() - 1;
+        evidence.truncate(1);
+        evidence.push(format!("{more} more not observed"));
+    }
     Decision {
         evidence: evidence.join("; "),
         remediation,
