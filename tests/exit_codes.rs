@@ -234,3 +234,48 @@ fn a_profile_with_a_misspelt_probe_id_is_exit_2_at_its_line() {
         r.stderr
     );
 }
+
+#[test]
+fn a_recorded_data_dir_is_judged_from_the_recording() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hosts/wsl2-nat");
+    let r = run(
+        [
+            "check",
+            "--host-root",
+            root,
+            "--data-dir",
+            "/mnt/c/proj",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let report = r.json();
+    assert_observed(&report, "fs.mount", Some("/mnt/c/proj"), "pass", None);
+    let row = backend(&report, "qdrant-local", Some("/mnt/c/proj"));
+    assert!(
+        row["evidence"].as_str().unwrap().contains("windows-drive"),
+        "the recorded class decides what the row shows: {row:#}"
+    );
+    // The live current directory means nothing on a recorded host.
+    let r = run(["check", "--host-root", root], &[]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("--data-dir"), "{}", r.stderr);
+}
+
+#[test]
+fn small_usage_rules_and_one_error_prefix() {
+    let r = run(["check", "--strict"], &[]);
+    assert_eq!(r.code, Some(2), "--strict without --require: {}", r.stderr);
+    assert!(r.stderr.starts_with("wsl-vecprobe: error:"), "{}", r.stderr);
+    let r = run(["check", "--timeout", "1h"], &[]);
+    assert!(r.stderr.starts_with("wsl-vecprobe: error:"), "{}", r.stderr);
+    let r = run(["check", "--help"], &[]);
+    assert!(r.stdout.contains("at most 10m"), "{}", r.stdout);
+    let (_t, dir) = tempdir();
+    let mut cmd = std::process::Command::new(bin());
+    cmd.current_dir(&dir).args(["check", "--format", "json"]);
+    let r = run_cmd(cmd, std::time::Duration::from_secs(30));
+    assert_eq!(r.json()["data_dirs"][0]["path"], dir.as_str());
+}

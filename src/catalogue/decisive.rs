@@ -1,6 +1,7 @@
 //! A verdict's evidence and remediation, assembled from the same decisive reasons: the ones
 //! that make the verdict what it is (a blocking violation for `blocked`, an unobserved blocking
-//! requirement for `unknown`, a degrading violation for `degraded`), in profile order. Only a
+//! requirement for `unknown` — after any degrading violation, the finding that holds whatever
+//! the unobserved ones turn out to be —, a degrading violation for `degraded`), in profile order. Only a
 //! requirement that was observed failing gets its remediation; an unobserved one says why it
 //! could not be observed instead (and, when the tool ran out of time, how to give it more).
 
@@ -18,7 +19,17 @@ pub struct Decision {
 }
 
 pub fn decide(reasons: &[Reason], verdict: Verdict) -> Decision {
-    let decisive: Vec<&Reason> = reasons.iter().filter(|r| is_decisive(r, verdict)).collect();
+    let mut decisive: Vec<&Reason> = Vec::new();
+    if verdict == Verdict::Unknown {
+        // What was observed failing comes first: it holds whatever the unobserved ones show.
+        decisive.extend(
+            reasons
+                .iter()
+                .filter(|r| r.outcome == Outcome::Violated && r.effect == Effect::Degrade),
+        );
+    }
+    let found = decisive.len();
+    decisive.extend(reasons.iter().filter(|r| is_decisive(r, verdict)));
     if decisive.is_empty() {
         return Decision {
             evidence: format!("all {} requirements observed satisfied", reasons.len()),
@@ -47,9 +58,9 @@ pub fn decide(reasons: &[Reason], verdict: Verdict) -> Decision {
         }
     }
     // Unobserved reasons are many when a whole probe did not run: name the first, count the rest.
-    if verdict == Verdict::Unknown && evidence.len() > 1 {
-        let more = evidence.len() - 1;
-        evidence.truncate(1);
+    if verdict == Verdict::Unknown && evidence.len() > found + 1 {
+        let more = evidence.len() - found - 1;
+        evidence.truncate(found + 1);
         evidence.push(format!("{more} more not observed"));
     }
     Decision {
