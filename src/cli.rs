@@ -84,7 +84,7 @@ pub struct CommonArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Deadline for the whole run (e.g. `3s`, `500ms`); probes still running then are reported `timeout`.
+    /// Deadline for the whole run (e.g. `3s`, `500ms`; at most 10m); probes still running then are reported `timeout`.
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_timeout, allow_hyphen_values = true)]
     pub timeout: Duration,
     /// Load an extra backend profile (TOML, same format as probes/*.toml; repeatable).
@@ -94,12 +94,12 @@ pub struct CheckArgs {
     #[arg(long = "require", value_name = "ID")]
     pub require: Vec<String>,
     /// With --require: also exit 1 when a required backend is degraded or unknown.
-    #[arg(long)]
+    #[arg(long, requires = "require")]
     pub strict: bool,
     /// Add the table of every observation.
     #[arg(long, short)]
     pub verbose: bool,
-    /// How many loopback connects to time.
+    /// How many loopback connects to time (1-1000).
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub connect_attempts: u32,
     /// Internal: judge recorded observations (JSON) instead of probing (for sample reports).

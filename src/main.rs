@@ -20,7 +20,14 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
-            let _ = e.print();
+            if e.use_stderr() {
+                // One prefix for every error, the tool's own and clap's.
+                let text = e.render().to_string();
+                let text = text.strip_prefix("error: ").unwrap_or(&text);
+                eprint!("wsl-vecprobe: error: {text}");
+            } else {
+                let _ = e.print();
+            }
             std::process::exit(if e.use_stderr() {
                 wsl_vecprobe::error::EXIT_BAD_INPUT
             } else {

@@ -271,7 +271,7 @@ pub fn exit_code(report: &Report, require: &[String], strict: bool) -> i32 {
         return EXIT_OK;
     }
     for f in &failed {
-        eprintln!("wsl-vecprobe: required backend {f}");
+        eprintln!("wsl-vecprobe: error: required backend {f}");
     }
     EXIT_REQUIRED_FAILED
 }
