@@ -68,16 +68,7 @@ pub fn render(report: &Report) -> String {
             })
         ));
     }
-    let s = &report.summary;
-    md.push_str(&format!(
-        "\n{} viable, {} degraded, {} blocked, {} unknown · {} observations in {:.0} ms\n\n",
-        s.viable,
-        s.degraded,
-        s.blocked,
-        s.unknown,
-        report.probes.len(),
-        report.run.elapsed_ms
-    ));
+    md.push_str(&format!("\n{}\n\n", super::summary_line(report)));
     md.push_str("<details><summary>Observations</summary>\n\n| Kind | Observation | Target | Status | Errno | ms | Message |\n|---|---|---|---|---|---|---|\n");
     for r in &report.probes {
         let o = &r.observation;

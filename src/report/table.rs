@@ -139,20 +139,7 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
         let indent = " ".repeat(mark.len());
         out.push_str(&wrap(&format!("{mark}{fix}"), width, &indent));
     }
-    let s = &report.summary;
-    out.push_str(&wrap(
-        &format!(
-            "{} viable, {} degraded, {} blocked, {} unknown (rows) · {} observations in {:.0} ms",
-            s.viable,
-            s.degraded,
-            s.blocked,
-            s.unknown,
-            report.probes.len(),
-            report.run.elapsed_ms
-        ),
-        width,
-        "  ",
-    ));
+    out.push_str(&wrap(&super::summary_line(report), width, "  "));
     if style.verbose {
         out.push('\n');
         out.push_str(&probe_table(report, style));
