@@ -279,3 +279,16 @@ fn small_usage_rules_and_one_error_prefix() {
     let r = run_cmd(cmd, std::time::Duration::from_secs(30));
     assert_eq!(r.json()["data_dirs"][0]["path"], dir.as_str());
 }
+
+#[test]
+fn docker_desktop_traces_name_where_they_were_seen() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hosts/wsl2-nat");
+    let r = run(["host", "--host-root", root, "--data-dir", "/mnt/c/x"], &[]);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("Docker Desktop traces"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(line.contains("/mnt/wsl/docker-desktop"), "{}", r.stdout);
+}

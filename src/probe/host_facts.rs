@@ -91,16 +91,16 @@ pub fn cpu(host: &HostFacts) -> Observation {
         return Observation::skipped("host.cpu", HOST, format!("CPU facts not readable: {why}"));
     }
     let message = format!(
-        "{} logical CPUs, features {} of {} checked ({})",
+        "{} logical CPUs; of the features backends need ({}), present: {} ({})",
         c.logical_cpus
             .map(|n| n.to_string())
             .unwrap_or_else(|| "?".into()),
+        c.checked.join(", "),
         if c.features.is_empty() {
             "none".to_string()
         } else {
-            c.features.join(",")
+            c.features.join(", ")
         },
-        c.checked.join(","),
         c.source
     );
     Observation::pass("host.cpu", HOST, message)
