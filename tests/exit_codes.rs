@@ -292,3 +292,18 @@ fn docker_desktop_traces_name_where_they_were_seen() {
         .to_string();
     assert!(line.contains("/mnt/wsl/docker-desktop"), "{}", r.stdout);
 }
+
+#[test]
+fn explain_wraps_and_pinecone_says_what_is_and_is_not_checked() {
+    let r = run(["explain", "pinecone"], &[("COLUMNS", "80")]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(!r.stdout.contains("nothing local to check"), "{}", r.stdout);
+    assert!(r.stdout.contains("5080"), "{}", r.stdout);
+    let r = run(["explain", "elasticsearch"], &[("COLUMNS", "80")]);
+    for line in r.stdout.lines() {
+        assert!(
+            line.chars().count() <= 80 || !line.contains(' '),
+            "too wide: {line}"
+        );
+    }
+}
