@@ -5,20 +5,28 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Every line fits 80 columns, so clap's wrapping never re-flows it.
 const AFTER_HELP: &str = "\
 Examples:
-  wsl-vecprobe check                              judge every backend for the current directory
+  wsl-vecprobe check
+      judge every backend for the current directory
   wsl-vecprobe check --data-dir /mnt/c/proj --data-dir ~/proj
-  wsl-vecprobe check --format json > report.json  machine-readable report (schema: `wsl-vecprobe schema`)
-  wsl-vecprobe check --format markdown --redact   paste into an issue without user/host names
-  wsl-vecprobe check --require milvus-lite --strict   CI gate: exit 1 unless milvus-lite is viable
-  wsl-vecprobe explain qdrant-local               the rules behind a backend's verdict, with sources
+  wsl-vecprobe check --format json > report.json
+      machine-readable report (schema: `wsl-vecprobe schema`)
+  wsl-vecprobe check --format markdown --redact
+      paste into an issue without user/host names
+  wsl-vecprobe check --require milvus-lite --strict
+      CI gate: exit 1 unless milvus-lite is viable
+  wsl-vecprobe explain qdrant-local
+      the rules behind a backend's verdict, with sources
 
 Exit codes:
   0    the check ran (whatever the verdicts)
-  1    a backend named with --require is blocked (with --strict: or degraded, or unknown)
-  2    usage error or bad input (unknown backend id, bad duration, missing or unwritable
-       data dir, unreadable or malformed profile, empty or partial --host-root)
+  1    a backend named with --require is blocked
+       (with --strict: or degraded, or unknown)
+  2    usage error or bad input: unknown backend id, bad duration,
+       missing or unwritable data dir, unreadable, malformed or invalid
+       profile, empty or partial --host-root
   130  interrupted (Ctrl-C); probe areas were removed";
 
 #[derive(Parser, Debug)]

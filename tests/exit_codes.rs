@@ -307,3 +307,20 @@ fn explain_wraps_and_pinecone_says_what_is_and_is_not_checked() {
         );
     }
 }
+
+#[test]
+fn help_fits_80_columns_without_reflowed_lists() {
+    for args in [vec!["--help"], vec!["check", "--help"]] {
+        let r = run(args.clone(), &[("COLUMNS", "80")]);
+        for line in r.stdout.lines() {
+            assert!(line.chars().count() <= 80, "{args:?}: {line}");
+        }
+        assert!(
+            !r.stdout
+                .lines()
+                .any(|l| l == "  unwritable" || l == "  user/host names"),
+            "a list entry was re-flowed:\n{}",
+            r.stdout
+        );
+    }
+}
