@@ -73,5 +73,19 @@ fn the_table_fits_80_columns_and_splits_no_command_or_url() {
             );
         }
         assert_tokens_whole(&json, &table);
+        let verbose = check(host, replay, &dirs, "table", &["--verbose"]);
+        for line in verbose.lines() {
+            assert!(
+                line.chars().count() <= 80 || !line.trim().contains(' '),
+                "--verbose: {line}"
+            );
+        }
+        for p in json["probes"].as_array().unwrap() {
+            assert!(
+                verbose.contains(p["id"].as_str().unwrap()),
+                "{} split",
+                p["id"]
+            );
+        }
     }
 }

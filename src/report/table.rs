@@ -203,6 +203,34 @@ fn new_table(style: &TableStyle) -> Table {
 fn probe_table(report: &Report, style: &TableStyle) -> String {
     let mut records: Vec<&super::ProbeRecord> = report.probes.iter().collect();
     records.sort_by(|a, b| a.kind.cmp(&b.kind));
+    let width = line_width(style);
+    if width < 120 {
+        // Seven columns do not fit a narrow terminal: one heading line per observation, the
+        // message wrapped under it.
+        let mut out = String::from("Observations:\n");
+        for r in records {
+            let o = &r.observation;
+            let errno = o
+                .errno
+                .as_deref()
+                .map(|e| format!(" {e}"))
+                .unwrap_or_default();
+            out.push_str(&wrap(
+                &format!(
+                    "{} {} {}{errno} · {} · {:.1} ms",
+                    o.id,
+                    o.target,
+                    o.status.as_str(),
+                    r.kind,
+                    o.elapsed_ms
+                ),
+                width,
+                "    ",
+            ));
+            out.push_str(&wrap(&format!("    {}", o.message), width, "    "));
+        }
+        return out;
+    }
     let mut t = new_table(style);
     t.set_header(
         [
