@@ -73,6 +73,11 @@ fn the_table_fits_80_columns_and_splits_no_command_or_url() {
             );
         }
         assert_tokens_whole(&json, &table);
+        let md = check(host, replay, &dirs, "markdown", &[]);
+        assert!(
+            md.contains("`sudo sysctl -w vm.max_map_count=262144`"),
+            "commands are code spans in Markdown:\n{md}"
+        );
         let verbose = check(host, replay, &dirs, "table", &["--verbose"]);
         for line in verbose.lines() {
             assert!(
