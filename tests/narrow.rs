@@ -78,6 +78,10 @@ fn the_table_fits_80_columns_and_splits_no_command_or_url() {
             md.contains("`sudo sysctl -w vm.max_map_count=262144`"),
             "commands are code spans in Markdown:\n{md}"
         );
+        assert!(
+            !md.contains("built without…"),
+            "evidence is not cut in Markdown:\n{md}"
+        );
         let verbose = check(host, replay, &dirs, "table", &["--verbose"]);
         for line in verbose.lines() {
             assert!(

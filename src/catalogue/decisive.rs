@@ -19,6 +19,15 @@ pub struct Decision {
 }
 
 pub fn decide(reasons: &[Reason], verdict: Verdict) -> Decision {
+    decide_with(reasons, verdict, abbreviate)
+}
+
+/// The same evidence, every message whole (for Markdown, where nothing is cut).
+pub fn full_evidence(reasons: &[Reason], verdict: Verdict) -> String {
+    decide_with(reasons, verdict, str::to_string).evidence
+}
+
+fn decide_with(reasons: &[Reason], verdict: Verdict, shorten: fn(&str) -> String) -> Decision {
     let mut decisive: Vec<&Reason> = Vec::new();
     if verdict == Verdict::Unknown {
         // What was observed failing comes first: it holds whatever the unobserved ones show.
@@ -39,7 +48,7 @@ pub fn decide(reasons: &[Reason], verdict: Verdict) -> Decision {
     let mut evidence: Vec<String> = Vec::new();
     let mut remediation: Vec<String> = Vec::new();
     for r in &decisive {
-        let e = short_evidence(r);
+        let e = evidence_of(r, shorten);
         if !evidence.contains(&e) {
             evidence.push(e);
         }
@@ -80,6 +89,10 @@ fn is_decisive(r: &Reason, verdict: Verdict) -> bool {
 
 /// `lock.flock in /mnt/c/proj: ENOLCK` — one reason in the evidence column.
 pub fn short_evidence(r: &Reason) -> String {
+    evidence_of(r, abbreviate)
+}
+
+fn evidence_of(r: &Reason, abbreviate: fn(&str) -> String) -> String {
     let mut what = match (&r.errno, r.outcome) {
         (Some(e), _) => e.clone(),
         // A made observation whose tested field was missing: say which field.

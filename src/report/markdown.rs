@@ -60,7 +60,9 @@ pub fn render(report: &Report) -> String {
                 .map(|d| format!("`{}`", cell(d)))
                 .unwrap_or_else(|| "—".into()),
             b.verdict.as_str(),
-            cell(&b.evidence),
+            cell(&crate::catalogue::decisive::full_evidence(
+                &b.reasons, b.verdict
+            )),
             cell(&if b.remediation.is_empty() {
                 "—".to_string()
             } else {
