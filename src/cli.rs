@@ -5,20 +5,28 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Every line fits 80 columns, so clap's wrapping never re-flows it.
 const AFTER_HELP: &str = "\
 Examples:
-  wsl-vecprobe check                              judge every backend for the current directory
+  wsl-vecprobe check
+      judge every backend for the current directory
   wsl-vecprobe check --data-dir /mnt/c/proj --data-dir ~/proj
-  wsl-vecprobe check --format json > report.json  machine-readable report (schema: `wsl-vecprobe schema`)
-  wsl-vecprobe check --format markdown --redact   paste into an issue without user/host names
-  wsl-vecprobe check --require milvus-lite --strict   CI gate: exit 1 unless milvus-lite is viable
-  wsl-vecprobe explain qdrant-local               the rules behind a backend's verdict, with sources
+  wsl-vecprobe check --format json > report.json
+      machine-readable report (schema: `wsl-vecprobe schema`)
+  wsl-vecprobe check --format markdown --redact
+      paste into an issue without user/host names
+  wsl-vecprobe check --require milvus-lite --strict
+      CI gate: exit 1 unless milvus-lite is viable
+  wsl-vecprobe explain qdrant-local
+      the rules behind a backend's verdict, with sources
 
 Exit codes:
   0    the check ran (whatever the verdicts)
-  1    a backend named with --require is blocked (with --strict: or degraded, or unknown)
-  2    usage error or bad input (unknown backend id, bad duration, missing or unwritable
-       data dir, unreadable or malformed profile, empty or partial --host-root)
+  1    a backend named with --require is blocked
+       (with --strict: or degraded, or unknown)
+  2    usage error or bad input: unknown backend id, bad duration,
+       missing or unwritable data dir, unreadable, malformed or invalid
+       profile, empty or partial --host-root
   74   the output could not be written to stdout (/dev/full, a closed pipe)
   130  interrupted (Ctrl-C); probe areas were removed";
 
@@ -85,7 +93,7 @@ pub struct CommonArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Deadline for the whole run (e.g. `3s`, `500ms`); probes still running then are reported `timeout`.
+    /// Deadline for the whole run (e.g. `3s`, `500ms`; at most 10m); probes still running then are reported `timeout`.
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_timeout, allow_hyphen_values = true)]
     pub timeout: Duration,
     /// Load an extra backend profile (TOML, same format as probes/*.toml; repeatable).
@@ -95,12 +103,12 @@ pub struct CheckArgs {
     #[arg(long = "require", value_name = "ID")]
     pub require: Vec<String>,
     /// With --require: also exit 1 when a required backend is degraded or unknown.
-    #[arg(long)]
+    #[arg(long, requires = "require")]
     pub strict: bool,
     /// Add the table of every observation.
     #[arg(long, short)]
     pub verbose: bool,
-    /// How many loopback connects to time.
+    /// How many loopback connects to time (1-1000).
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub connect_attempts: u32,
     /// Internal: judge recorded observations (JSON) instead of probing (for sample reports).

@@ -17,6 +17,16 @@ pub fn is_own_resource_exhaustion(name: &str) -> bool {
     matches!(name, "EMFILE" | "ENFILE" | "ENOMEM")
 }
 
+/// The error's text without std's ` (os error N)` suffix: the symbolic name says that already,
+/// and "ENOENT (No such file or directory (os error 2))" nests parentheses for nothing.
+pub fn describe(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match (err.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(i)) if text.ends_with(')') => text[..i].to_string(),
+        _ => text,
+    }
+}
+
 #[cfg(unix)]
 pub fn errno_name(code: i32) -> String {
     let e = nix::errno::Errno::from_raw(code);
@@ -62,6 +72,13 @@ pub fn errno_name(code: i32) -> String {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    #[test]
+    fn describes_without_the_os_error_suffix() {
+        let e = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(describe(&e), "No such file or directory");
+        let o = crate::observation::Observation::from_io_error("x", "t", "open", &e);
+        assert_eq!(o.message, "open: ENOENT (No such file or directory)");
+    }
     #[test]
     fn names_common_errnos() {
         assert_eq!(errno_name(libc::ENOLCK), "ENOLCK");

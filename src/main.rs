@@ -27,8 +27,17 @@ fn main() {
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
             // Help that cannot be written is an output failure; a usage error whose message
-            // cannot be written is still exit 2.
-            let printed = e.print();
+            // cannot be written is still exit 2. One prefix for every error, ours and clap's.
+            let printed = if e.use_stderr() {
+                let text = e.render().to_string();
+                let text = text.strip_prefix("error: ").unwrap_or(&text);
+                wsl_vecprobe::error::warn(
+                    format!("wsl-vecprobe: error: {text}").trim_end_matches('\n'),
+                );
+                Ok(())
+            } else {
+                e.print()
+            };
             wsl_vecprobe::probe::scratch::exit(if e.use_stderr() {
                 wsl_vecprobe::error::EXIT_BAD_INPUT
             } else if let Err(why) = printed {

@@ -115,7 +115,11 @@ impl Observation {
         err: &std::io::Error,
     ) -> Self {
         let name = crate::errno::io_error_name(err);
-        let mut o = Self::fail(id, target, format!("{what}: {name} ({err})"));
+        let mut o = Self::fail(
+            id,
+            target,
+            format!("{what}: {name} ({})", crate::errno::describe(err)),
+        );
         o.errno = Some(name);
         o
     }

@@ -234,3 +234,93 @@ fn a_profile_with_a_misspelt_probe_id_is_exit_2_at_its_line() {
         r.stderr
     );
 }
+
+#[test]
+fn a_recorded_data_dir_is_judged_from_the_recording() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hosts/wsl2-nat");
+    let r = run(
+        [
+            "check",
+            "--host-root",
+            root,
+            "--data-dir",
+            "/mnt/c/proj",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let report = r.json();
+    assert_observed(&report, "fs.mount", Some("/mnt/c/proj"), "pass", None);
+    let row = backend(&report, "qdrant-local", Some("/mnt/c/proj"));
+    assert!(
+        row["evidence"].as_str().unwrap().contains("windows-drive"),
+        "the recorded class decides what the row shows: {row:#}"
+    );
+    // The live current directory means nothing on a recorded host.
+    let r = run(["check", "--host-root", root], &[]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("--data-dir"), "{}", r.stderr);
+}
+
+#[test]
+fn small_usage_rules_and_one_error_prefix() {
+    let r = run(["check", "--strict"], &[]);
+    assert_eq!(r.code, Some(2), "--strict without --require: {}", r.stderr);
+    assert!(r.stderr.starts_with("wsl-vecprobe: error:"), "{}", r.stderr);
+    let r = run(["check", "--timeout", "1h"], &[]);
+    assert!(r.stderr.starts_with("wsl-vecprobe: error:"), "{}", r.stderr);
+    let r = run(["check", "--help"], &[]);
+    assert!(r.stdout.contains("at most 10m"), "{}", r.stdout);
+    let (_t, dir) = tempdir();
+    let mut cmd = std::process::Command::new(bin());
+    cmd.current_dir(&dir).args(["check", "--format", "json"]);
+    let r = run_cmd(cmd, std::time::Duration::from_secs(30));
+    assert_eq!(r.json()["data_dirs"][0]["path"], dir.as_str());
+}
+
+#[test]
+fn docker_desktop_traces_name_where_they_were_seen() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hosts/wsl2-nat");
+    let r = run(["host", "--host-root", root, "--data-dir", "/mnt/c/x"], &[]);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("Docker Desktop traces"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(line.contains("/mnt/wsl/docker-desktop"), "{}", r.stdout);
+}
+
+#[test]
+fn explain_wraps_and_pinecone_says_what_is_and_is_not_checked() {
+    let r = run(["explain", "pinecone"], &[("COLUMNS", "80")]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(!r.stdout.contains("nothing local to check"), "{}", r.stdout);
+    assert!(r.stdout.contains("5080"), "{}", r.stdout);
+    let r = run(["explain", "elasticsearch"], &[("COLUMNS", "80")]);
+    for line in r.stdout.lines() {
+        assert!(
+            line.chars().count() <= 80 || !line.contains(' '),
+            "too wide: {line}"
+        );
+    }
+}
+
+#[test]
+fn help_fits_80_columns_without_reflowed_lists() {
+    for args in [vec!["--help"], vec!["check", "--help"]] {
+        let r = run(args.clone(), &[("COLUMNS", "80")]);
+        for line in r.stdout.lines() {
+            assert!(line.chars().count() <= 80, "{args:?}: {line}");
+        }
+        assert!(
+            !r.stdout
+                .lines()
+                .any(|l| l == "  unwritable" || l == "  user/host names"),
+            "a list entry was re-flowed:\n{}",
+            r.stdout
+        );
+    }
+}

@@ -391,7 +391,7 @@ pub fn exit_code(report: &Report, require: &[String], strict: bool) -> i32 {
         return EXIT_OK;
     }
     for f in &failed {
-        crate::error::warn(&format!("wsl-vecprobe: required backend {f}"));
+        crate::error::warn(&format!("wsl-vecprobe: error: required backend {f}"));
     }
     EXIT_REQUIRED_FAILED
 }

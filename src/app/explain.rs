@@ -114,6 +114,25 @@ pub(super) fn explain(args: &ExplainArgs) -> AppResult {
             r.source
         ));
     }
-    print(&s);
+    print(&wrap_explanation(&s));
     Ok(EXIT_OK)
+}
+
+/// Wrap every line at spaces to `COLUMNS` (default 100), indenting continuations like the line.
+fn wrap_explanation(text: &str) -> String {
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(100);
+    text.lines()
+        .map(|line| {
+            let indent = if line.starts_with("  ") || line.starts_with("- ") {
+                "    "
+            } else {
+                "  "
+            };
+            crate::report::table::wrap(line, width, indent)
+        })
+        .collect()
 }

@@ -17,6 +17,11 @@ pub fn data_dirs(
     deadline: Instant,
 ) -> Result<Vec<PathBuf>, InputError> {
     let dirs: Vec<PathBuf> = if given.is_empty() {
+        if recorded {
+            return Err(input(
+                "a recorded host (--host-root) has no current directory: name its data dir(s) with --data-dir",
+            ));
+        }
         vec![PathBuf::from(".")]
     } else {
         given.to_vec()

@@ -1,6 +1,7 @@
 //! A verdict's evidence and remediation, assembled from the same decisive reasons: the ones
 //! that make the verdict what it is (a blocking violation for `blocked`, an unobserved blocking
-//! requirement for `unknown`, a degrading violation for `degraded`), in profile order. Only a
+//! requirement for `unknown` — after any degrading violation, the finding that holds whatever
+//! the unobserved ones turn out to be —, a degrading violation for `degraded`), in profile order. Only a
 //! requirement that was observed failing gets its remediation; an unobserved one says why it
 //! could not be observed instead (and, when the tool ran out of time, how to give it more).
 
@@ -18,7 +19,26 @@ pub struct Decision {
 }
 
 pub fn decide(reasons: &[Reason], verdict: Verdict) -> Decision {
-    let decisive: Vec<&Reason> = reasons.iter().filter(|r| is_decisive(r, verdict)).collect();
+    decide_with(reasons, verdict, abbreviate)
+}
+
+/// The same evidence, every message whole (for Markdown, where nothing is cut).
+pub fn full_evidence(reasons: &[Reason], verdict: Verdict) -> String {
+    decide_with(reasons, verdict, str::to_string).evidence
+}
+
+fn decide_with(reasons: &[Reason], verdict: Verdict, shorten: fn(&str) -> String) -> Decision {
+    let mut decisive: Vec<&Reason> = Vec::new();
+    if verdict == Verdict::Unknown {
+        // What was observed failing comes first: it holds whatever the unobserved ones show.
+        decisive.extend(
+            reasons
+                .iter()
+                .filter(|r| r.outcome == Outcome::Violated && r.effect == Effect::Degrade),
+        );
+    }
+    let found = decisive.len();
+    decisive.extend(reasons.iter().filter(|r| is_decisive(r, verdict)));
     if decisive.is_empty() {
         return Decision {
             evidence: format!("all {} requirements observed satisfied", reasons.len()),
@@ -28,7 +48,7 @@ pub fn decide(reasons: &[Reason], verdict: Verdict) -> Decision {
     let mut evidence: Vec<String> = Vec::new();
     let mut remediation: Vec<String> = Vec::new();
     for r in &decisive {
-        let e = short_evidence(r);
+        let e = evidence_of(r, shorten);
         if !evidence.contains(&e) {
             evidence.push(e);
         }
@@ -45,6 +65,12 @@ pub fn decide(reasons: &[Reason], verdict: Verdict) -> Decision {
         {
             remediation.push(fix);
         }
+    }
+    // Unobserved reasons are many when a whole probe did not run: name the first, count the rest.
+    if verdict == Verdict::Unknown && evidence.len() > found + 1 {
+        let more = evidence.len() - found - 1;
+        evidence.truncate(found + 1);
+        evidence.push(format!("{more} more not observed"));
     }
     Decision {
         evidence: evidence.join("; "),
@@ -63,6 +89,10 @@ fn is_decisive(r: &Reason, verdict: Verdict) -> bool {
 
 /// `lock.flock in /mnt/c/proj: ENOLCK` — one reason in the evidence column.
 pub fn short_evidence(r: &Reason) -> String {
+    evidence_of(r, abbreviate)
+}
+
+fn evidence_of(r: &Reason, abbreviate: fn(&str) -> String) -> String {
     let mut what = match (&r.errno, r.outcome) {
         (Some(e), _) => e.clone(),
         // A made observation whose tested field was missing: say which field.

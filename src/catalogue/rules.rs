@@ -96,7 +96,18 @@ pub fn evaluate(
             version.as_ref().and_then(|v| v.version.as_deref()),
             host,
         );
+        // Cloud backends, and any whose requirements are all host-wide, get one row, not one
+        // per data dir that would only repeat it.
+        let host_wide = reqs.iter().all(|r| r.scope == ReqScope::Host);
         match profile.kind {
+            _ if host_wide => out.push(judge(
+                profile,
+                &reqs,
+                observations,
+                None,
+                data_dirs,
+                version.clone(),
+            )),
             BackendKind::Cloud => out.push(judge(
                 profile,
                 &reqs,

@@ -314,3 +314,32 @@ fn a_recorded_fail_from_the_tools_own_exhaustion_is_unobserved_not_violated() {
         assert_eq!(v.verdict, Verdict::Unknown, "{errno}: {}", v.evidence);
     }
 }
+
+#[test]
+fn a_backend_with_only_host_wide_requirements_is_judged_once_not_per_data_dir() {
+    let host_only: Profile = toml::from_str(
+        r#"
+id = "server"
+name = "Server"
+kind = "server"
+summary = "test"
+docs = "https://example.org"
+
+[[ports]]
+port = 7777
+role = "API"
+source = "https://example.org/ports"
+"#,
+    )
+    .expect("parses");
+    let dirs = [DIR.to_string(), "/other".to_string()];
+    let v = evaluate(&[host_only], &healthy(), &HostFacts::default(), &dirs);
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert_eq!(v[0].data_dir, None);
+    let per_dir = evaluate(&[profile()], &healthy(), &HostFacts::default(), &dirs);
+    assert_eq!(
+        per_dir.len(),
+        2,
+        "a data-dir requirement keeps one row per dir"
+    );
+}

@@ -137,13 +137,18 @@ pub fn real_env(name: &str) -> Option<String> {
 
 /// Resolve a data dir the user named: absolute, `.` → current dir. Does not require existence.
 pub fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
+    let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
         std::env::current_dir()
             .map(|c| c.join(path))
             .unwrap_or_else(|_| path.to_path_buf())
-    }
+    };
+    // `/home/me/.` is `/home/me`: drop `.` components (never `..`, which symlinks give meaning).
+    joined
+        .components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect()
 }
 
 /// Facts for every data dir the user named (mount table read once).

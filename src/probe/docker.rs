@@ -122,7 +122,10 @@ fn daemon(ep: &http::Endpoint, run_deadline: Instant) -> Observation {
                     http::EXCHANGE_TIMEOUT.as_millis()
                 )
             } else {
-                format!("GET /_ping on {shown}: {errno} ({e})")
+                format!(
+                    "GET /_ping on {shown}: {errno} ({})",
+                    crate::errno::describe(&e)
+                )
             };
             Observation::fail(DAEMON, TARGET, what).with_errno(errno)
         }

@@ -181,7 +181,10 @@ fn timed_connects(id: &str, bind: SocketAddr, requested: u32, deadline: Instant)
                 Observation::fail(
                     id,
                     "host",
-                    format!("listen on {bind} failed: {errno} ({e}){note}"),
+                    format!(
+                        "listen on {bind} failed: {errno} ({}){note}",
+                        crate::errno::describe(&e)
+                    ),
                 )
                 .with_errno(errno.clone())
             };

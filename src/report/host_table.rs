@@ -82,7 +82,7 @@ pub fn render(report: &Report, width: Option<u16>) -> String {
         rows.push((
             "Docker Desktop traces".into(),
             yes_no(Some(h.wsl.docker_desktop)),
-            String::new(),
+            src("wsl.docker_desktop"),
         ));
     }
     let container = if h.container.detected {

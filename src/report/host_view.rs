@@ -77,6 +77,9 @@ impl HostView {
         let systemd = take(&mut sources, "wsl.systemd", &h.wsl.systemd);
         let networking_mode = take(&mut sources, "wsl.networking_mode", &h.wsl.networking_mode);
         let ci = take(&mut sources, "ci", &h.ci);
+        if !h.wsl.docker_desktop.is_empty() {
+            sources.insert("wsl.docker_desktop".into(), h.wsl.docker_desktop.join(", "));
+        }
         if let Some(d) = &h.distribution {
             sources.insert("distribution".into(), d.source.clone());
         }

@@ -37,6 +37,17 @@ pub fn render(report: &Report) -> String {
         }
         md.push('\n');
     }
+    let recommendation = super::recommend::render_lines(report, true);
+    if !recommendation.is_empty() {
+        md.push_str("**Viable here, best first:**\n\n");
+        for line in recommendation {
+            match line.strip_prefix("  ") {
+                Some(favourite) => md.push_str(&format!("  - {}\n", cell(favourite))),
+                None => md.push_str(&format!("- {}\n", cell(&line))),
+            }
+        }
+        md.push('\n');
+    }
     md.push_str(
         "| Backend | Data dir | Verdict | Evidence | Remediation |\n|---|---|---|---|---|\n",
     );
@@ -49,7 +60,9 @@ pub fn render(report: &Report) -> String {
                 .map(|d| format!("`{}`", cell(d)))
                 .unwrap_or_else(|| "—".into()),
             b.verdict.as_str(),
-            cell(&b.evidence),
+            cell(&crate::catalogue::decisive::full_evidence(
+                &b.reasons, b.verdict
+            )),
             cell(&if b.remediation.is_empty() {
                 "—".to_string()
             } else {
@@ -57,16 +70,7 @@ pub fn render(report: &Report) -> String {
             })
         ));
     }
-    let s = &report.summary;
-    md.push_str(&format!(
-        "\n{} viable, {} degraded, {} blocked, {} unknown · {} observations in {:.0} ms\n\n",
-        s.viable,
-        s.degraded,
-        s.blocked,
-        s.unknown,
-        report.probes.len(),
-        report.run.elapsed_ms
-    ));
+    md.push_str(&format!("\n{}\n\n", super::summary_line(report)));
     md.push_str("<details><summary>Observations</summary>\n\n| Kind | Observation | Target | Status | Errno | ms | Message |\n|---|---|---|---|---|---|---|\n");
     for r in &report.probes {
         let o = &r.observation;

@@ -11,6 +11,7 @@ pub mod host_table;
 pub mod host_view;
 pub mod json;
 pub mod markdown;
+pub mod recommend;
 pub mod redact;
 pub mod table;
 
@@ -86,6 +87,29 @@ impl Summary {
         }
         s
     }
+}
+
+/// `20 verdicts for 17 backends: 10 viable, …` — what the summary counts, said.
+pub fn summary_line(report: &Report) -> String {
+    let s = &report.summary;
+    let mut ids: Vec<&str> = report.backends.iter().map(|b| b.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows = report.backends.len();
+    let counted = if rows == ids.len() {
+        format!("{rows} backends")
+    } else {
+        format!("{rows} verdicts for {} backends", ids.len())
+    };
+    format!(
+        "{counted}: {} viable, {} degraded, {} blocked, {} unknown · {} observations in {:.0} ms",
+        s.viable,
+        s.degraded,
+        s.blocked,
+        s.unknown,
+        report.probes.len(),
+        report.run.elapsed_ms
+    )
 }
 
 /// The kind of the probe that emits an observation id, from the registry's naming.

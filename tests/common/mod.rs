@@ -208,13 +208,15 @@ pub fn probe<'a>(report: &'a Value, id: &str, target: Option<&str>) -> &'a Value
         .unwrap_or_else(|| panic!("no observation {id} (target {target:?}) in report"))
 }
 
-/// The verdict row of a backend (for a data dir, when given).
+/// The verdict row of a backend (for a data dir, when given; a host-wide row, whose `data_dir`
+/// is null, stands for every data dir).
 pub fn backend<'a>(report: &'a Value, id: &str, dir: Option<&str>) -> &'a Value {
     report["backends"]
         .as_array()
         .and_then(|bs| {
-            bs.iter()
-                .find(|b| b["id"] == id && dir.is_none_or(|d| b["data_dir"] == d))
+            bs.iter().find(|b| {
+                b["id"] == id && dir.is_none_or(|d| b["data_dir"] == d || b["data_dir"].is_null())
+            })
         })
         .unwrap_or_else(|| panic!("no backend {id} (dir {dir:?}) in report"))
 }

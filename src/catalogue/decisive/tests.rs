@@ -62,3 +62,25 @@ fn nothing_is_advised_for_a_requirement_that_did_not_fail() {
         d.evidence
     );
 }
+
+#[test]
+fn an_unknown_row_shows_the_observed_finding_first_and_its_fix() {
+    let reasons = [
+        reason("lock", Outcome::Unobserved, Effect::Block, Status::Skipped),
+        reason("drive", Outcome::Violated, Effect::Degrade, Status::Pass),
+        reason("flock", Outcome::Unobserved, Effect::Block, Status::Skipped),
+    ];
+    let d = decide(&reasons, Verdict::Unknown);
+    assert!(
+        d.evidence
+            .starts_with("probe.drive: drive observed; probe.lock: skipped"),
+        "{}",
+        d.evidence
+    );
+    assert!(
+        d.evidence.ends_with("1 more not observed"),
+        "{}",
+        d.evidence
+    );
+    assert_eq!(d.remediation, ["fix drive"]);
+}

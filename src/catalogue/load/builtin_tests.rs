@@ -231,3 +231,24 @@ fn catalogue_rules_hold_for_the_builtins() {
         }
     }
 }
+
+#[test]
+fn commands_in_remediation_are_code_spans() {
+    // Markdown renders them as code, and a reader can copy them whole.
+    for (name, text) in BUILTIN {
+        let profile = load_str(Path::new(name), text).unwrap();
+        for r in &profile.requirements {
+            for command in ["sysctl -w", "pip install", "curl -", "ulimit -", "wsl -"] {
+                for (at, _) in r.remediation.match_indices(command) {
+                    let ticks = r.remediation[..at].matches('`').count();
+                    assert!(
+                        ticks % 2 == 1,
+                        "{name} {}: `{command}` is not in a code span: {}",
+                        r.id,
+                        r.remediation
+                    );
+                }
+            }
+        }
+    }
+}
