@@ -164,7 +164,9 @@ mod tests {
             "milvus-io/milvus-lite:python/src/milvus_lite/server.py@v2.5.1; https://x.org/a"
         ));
         assert!(!is_source(""));
-        assert!(is_source("reports/calibration-floors.json; reports/calibration.md"));
+        assert!(is_source(
+            "reports/calibration-floors.json; reports/calibration.md"
+        ));
         assert!(!is_source("tests/calibration: measured"));
         assert!(!is_source("the research notes"));
         assert!(!is_source("https://ok.org/a; see above"));
