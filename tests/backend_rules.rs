@@ -806,3 +806,32 @@ fn the_milvus_lite_story_each_cause_is_named() {
             .contains("pid 4242 (python3)")
     );
 }
+
+/// A check that mimics one backend's own start-up test applies only to that backend: Qdrant's
+/// two-map test (mmap.two_map) is run by the server, not by Edge or any other backend.
+#[test]
+fn qdrants_two_map_startup_check_concerns_only_the_qdrant_server() {
+    let profiles = load_catalogue(&[]).expect("catalogue");
+    let users: Vec<&str> = profiles
+        .iter()
+        .filter(|p| p.requirements.iter().any(|r| r.probe == "mmap.two_map"))
+        .map(|p| p.id.as_str())
+        .collect();
+    assert_eq!(users, ["qdrant-server"]);
+    let mut obs = healthy();
+    for o in obs.iter_mut() {
+        if o.id == "mmap.two_map" {
+            o.status = Status::Fail;
+        }
+    }
+    for v in judge_all(&obs) {
+        let expected = if v.id == "qdrant-server" {
+            Verdict::Degraded
+        } else if v.id == "pinecone" {
+            Verdict::Unknown
+        } else {
+            Verdict::Viable
+        };
+        assert_eq!(v.verdict, expected, "{}: {}", v.id, v.evidence);
+    }
+}

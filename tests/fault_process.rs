@@ -619,3 +619,44 @@ fn an_http_proxy_blocks_the_backends_whose_client_is_httpx_but_not_a_proxy_httpx
     assert_eq!(o["status"], "fail", "httpx ignores CIDR entries: {o:#}");
     assert_eq!(o["values"]["bypass"]["localhost"], true, "{o:#}");
 }
+
+#[test]
+fn a_shell_or_an_open_file_in_an_unlocked_store_is_no_second_opener() {
+    if !have_tool("python3") {
+        return skip("store_not_in_use", "needs python3");
+    }
+    let (t, dir) = tempdir();
+    let q = t.path().join("q");
+    std::fs::create_dir_all(q.join("collection")).expect("mkdir");
+    std::fs::write(q.join("meta.json"), b"{}").expect("write");
+    std::fs::write(q.join(".lock"), b"").expect("write");
+    // A process whose working directory is the store, holding one of its files open, no lock:
+    // a shell or an editor, not a Qdrant client.
+    let ready = tempfile::tempdir().expect("tempdir");
+    let flag = ready.path().join("ready");
+    let child = Command::new("python3")
+        .args([
+            "-c",
+            &format!(
+                "import time,pathlib; f=open('meta.json'); pathlib.Path({flag:?}).touch(); time.sleep(30)"
+            ),
+        ])
+        .current_dir(&q)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let _guard = Holder(child);
+    wait_for("the python process got ready", || flag.exists());
+    let r = run(["check", "--format", "json", "--data-dir", &dir], &[]);
+    r.assert_no_panic();
+    let report = r.json();
+    let o = probe(&report, "store:qdrant-local", Some(&dir));
+    assert_eq!(o["status"], "pass", "{o:#}");
+    assert_eq!(o["values"]["found"], 1, "{o:#}");
+    assert!(!has_violated_reason(
+        &report,
+        "qdrant-local",
+        Some(&dir),
+        "store:"
+    ));
+}

@@ -46,6 +46,7 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
         return;
     };
     let deadline = super::worker::probe_deadline(ctx, PROBE.timeout);
+    let _turn = super::space::take_turn(deadline);
     let mut transcript = Transcript::new(&target);
     // A check that dies by a signal (SIGBUS) fails with it; a fresh worker then resumes at the
     // next check, so one crash does not hide what the other checks would observe.
@@ -81,6 +82,9 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
             worker.wait(deadline)
         };
         drop(worker);
+        // A check killed by SIGBUS leaves its file (on a full disk, the last free pages):
+        // remove it before the next worker, or another probe, needs that room.
+        remove_check_files(scratch);
         if let Some(crashed) = transcript.crashed_check(&end) {
             sink.emit(crashed);
             if let Some(next) = transcript.next_pending() {
@@ -138,6 +142,9 @@ fn run_checks(dir: &std::path::Path, resume_at: Option<&str>, out: &mut dyn std:
             Err(f) => {
                 let mut o = Observation::fail(*id, &target, f.message);
                 o.errno = f.errno;
+                if f.precondition {
+                    o.status = Status::Error;
+                }
                 o
             }
         }

@@ -26,6 +26,7 @@ pub mod ports;
 pub mod proxy;
 pub mod python;
 pub mod scratch;
+pub mod space;
 pub mod stores;
 pub mod testing;
 pub mod unix_socket;

@@ -2,7 +2,8 @@
 //! qdrant local `.lock`, Qdrant shards, `.duckdb`, SQLite with `-wal`/`-shm`, chroma,
 //! PostgreSQL `postmaster.pid`, `.lance`, Redis dumps), found by a bounded read-only walk, and
 //! for each whether another process has it in use right now, and who: a lock in `/proc/locks`
-//! or `F_GETLK` (never taking one), a live pid file, an open fd or a working directory in it.
+//! or `F_GETLK` (never taking one), a live pid file, or (for stores whose users take no lock)
+//! an open file inside it.
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
 use crate::observation::Observation;
@@ -40,13 +41,21 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
     let Some(dir) = dir else { return };
     let start = Instant::now();
     let target = dir.target();
-    if ctx.host_root.is_recorded() {
+    let not_run = if ctx.host_root.is_recorded() {
+        Some("not run: recorded host (--host-root); stores in use can only be seen live")
+    } else if !dir.facts.exists {
+        // Walking a filesystem that did not answer stat in time could hang this probe.
+        Some(if dir.facts.filesystem.answered() {
+            "the data dir does not exist on this machine"
+        } else {
+            "not run: the filesystem did not answer stat/statfs before the deadline"
+        })
+    } else {
+        None
+    };
+    if let Some(why) = not_run {
         for kind in KINDS {
-            sink.emit(Observation::skipped(
-                id_of(kind),
-                &target,
-                "not run: recorded host (--host-root); stores in use can only be seen live",
-            ));
+            sink.emit(Observation::skipped(id_of(kind), &target, why));
         }
         return;
     }
@@ -134,4 +143,68 @@ fn relative(path: &Path, target: &str) -> String {
         .unwrap_or_else(|| path.to_path_buf())
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observation::Status;
+    use crate::probe::testing::{collect, context, local_data_dir};
+
+    fn find<'a>(obs: &'a [Observation], kind: &str) -> &'a Observation {
+        obs.iter()
+            .find(|o| o.id == id_of(kind))
+            .unwrap_or_else(|| panic!("{kind} observed"))
+    }
+
+    #[test]
+    fn every_kind_is_planned_and_emitted_and_an_empty_dir_has_no_store() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = local_data_dir(t.path());
+        let ctx = ProbeContext {
+            data_dirs: vec![dir.clone()],
+            ..context()
+        };
+        assert_eq!(plan(&ctx, Some(&dir)).len(), KINDS.len());
+        let obs = collect(&PROBE, &ctx, Some(&dir));
+        assert_eq!(obs.len(), KINDS.len());
+        assert!(obs.iter().all(|o| o.status == Status::Pass), "{obs:#?}");
+        assert_eq!(find(&obs, "qdrant-local").values["found"], 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_this_process_holds_is_not_another_process_using_the_store() {
+        use crate::platform::unix::locks::{LockCall, try_lock_exclusive};
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("x.db")).unwrap();
+        let f = std::fs::File::create(t.path().join("x.db/LOCK")).unwrap();
+        try_lock_exclusive(&f, LockCall::Flock).unwrap();
+        let dir = local_data_dir(t.path());
+        let ctx = ProbeContext {
+            data_dirs: vec![dir.clone()],
+            ..context()
+        };
+        let obs = collect(&PROBE, &ctx, Some(&dir));
+        let m = find(&obs, "milvus-lite");
+        assert_eq!(m.status, Status::Pass, "{m:#?}");
+        assert_eq!(
+            (m.values["found"].clone(), m.values["held"].clone()),
+            (1.into(), false.into())
+        );
+        assert!(t.path().join("x.db/LOCK").exists());
+    }
+
+    #[test]
+    fn a_data_dir_that_does_not_exist_is_not_walked() {
+        let t = tempfile::tempdir().unwrap();
+        let mut dir = local_data_dir(&t.path().join("gone"));
+        dir.facts.exists = false;
+        let ctx = ProbeContext {
+            data_dirs: vec![dir.clone()],
+            ..context()
+        };
+        let obs = collect(&PROBE, &ctx, Some(&dir));
+        assert!(obs.iter().all(|o| o.status == Status::Skipped), "{obs:#?}");
+    }
 }

@@ -16,6 +16,12 @@ pub struct User {
     pub evidence: String,
 }
 
+/// Stores whose users take no lock the kernel reports (SQLite between transactions, Lance,
+/// Redis, chroma's SQLite): for these an open file inside them names the user. For the
+/// others only a lock or a live pid file counts: a shell or an editor with a file open in a
+/// milvus-lite or qdrant store does not keep a second client out.
+const OPEN_FILES_SAY_IN_USE: &[&str] = &["sqlite", "chroma", "lancedb", "redis"];
+
 /// For each store (same order), the other process using it, if one was seen.
 pub fn find(ctx: &ProbeContext, stores: &[Store], deadline: Instant) -> Vec<Option<User>> {
     let me = std::process::id() as i32;
@@ -26,11 +32,14 @@ pub fn find(ctx: &ProbeContext, stores: &[Store], deadline: Instant) -> Vec<Opti
     let open: Vec<(usize, PathBuf)> = out
         .iter()
         .enumerate()
-        .filter(|(_, u)| u.is_none())
+        .filter(|(i, u)| u.is_none() && OPEN_FILES_SAY_IN_USE.contains(&stores[*i].kind))
         .map(|(i, _)| (i, stores[i].path.clone()))
         .collect();
     if !open.is_empty() && cfg!(target_os = "linux") {
-        let paths: Vec<PathBuf> = open.iter().map(|(_, p)| p.clone()).collect();
+        let paths: Vec<(PathBuf, bool)> = open
+            .iter()
+            .map(|(i, p)| (p.clone(), stores[*i].kind == "redis"))
+            .collect();
         for (k, user) in scan_proc(ctx, &paths, me, deadline).into_iter().enumerate() {
             if user.is_some() {
                 out[open[k].0] = user;
@@ -86,15 +95,17 @@ fn command(ctx: &ProbeContext, pid: i32) -> Option<String> {
 }
 
 /// One pass over `/proc/<pid>/{cwd,fd/*}`: the first other process found inside each path.
+/// `paths`: (store, whether a working directory equal to it counts: Redis chdirs to its `dir`).
+/// The tool's own children (its Python run, its workers) never count, whatever their cwd.
 fn scan_proc(
     ctx: &ProbeContext,
-    paths: &[PathBuf],
+    paths: &[(PathBuf, bool)],
     me: i32,
     deadline: Instant,
 ) -> Vec<Option<User>> {
     let wanted: Vec<PathBuf> = paths
         .iter()
-        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .map(|(p, _)| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
         .collect();
     let mut out = vec![None; paths.len()];
     let Ok(procs) = std::fs::read_dir("/proc") else {
@@ -112,7 +123,7 @@ fn scan_proc(
         else {
             continue;
         };
-        if pid == me {
+        if pid == me || parent_of(pid) == Some(me) {
             continue;
         }
         let mut seen = |i: usize, how: &str| {
@@ -125,9 +136,10 @@ fn scan_proc(
             }
         };
         if let Ok(cwd) = std::fs::read_link(entry.path().join("cwd"))
-            && let Some(i) = inside(&cwd)
+            && let Some(i) = wanted.iter().position(|w| *w == cwd)
+            && paths[i].1
         {
-            seen(i, "working directory inside it (/proc/PID/cwd)");
+            seen(i, "its working directory (/proc/PID/cwd)");
         }
         let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
             continue;
@@ -141,4 +153,11 @@ fn scan_proc(
         }
     }
     out
+}
+
+/// The parent pid from `/proc/<pid>/stat` (the field after the parenthesised command).
+fn parent_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(1)?.parse().ok()
 }
