@@ -480,6 +480,10 @@ fn stores_in_use_inside_a_data_dir_are_found_with_their_holder_and_block_who_ref
     std::fs::write(root.join("app/q/meta.json"), b"{}").expect("write");
     let _milvus = hold_flock(&root.join("app/x.db/LOCK").display().to_string());
     let _qdrant = hold_flock(&root.join("app/q/.lock").display().to_string());
+    // A Qdrant shard (qdrant-edge): flock on its wal/ directory, beside segments/.
+    std::fs::create_dir_all(root.join("shard/wal")).expect("mkdir");
+    std::fs::create_dir_all(root.join("shard/segments")).expect("mkdir");
+    let _shard = hold_flock(&root.join("shard/wal").display().to_string());
     // duckdb: a POSIX (fcntl) lock on the .duckdb file, as DuckDB takes it.
     let ready = tempfile::tempdir().expect("tempdir");
     let duck_ready = ready.path().join("duck");
@@ -524,6 +528,7 @@ fn stores_in_use_inside_a_data_dir_are_found_with_their_holder_and_block_who_ref
     for (kind, pid) in [
         ("milvus-lite", _milvus.0.id()),
         ("qdrant-local", _qdrant.0.id()),
+        ("qdrant-shard", _shard.0.id()),
         ("duckdb", _duck.0.id()),
         ("sqlite", _sqlite.0.id()),
         ("postgres", sleeper.0.id()),
@@ -539,6 +544,7 @@ fn stores_in_use_inside_a_data_dir_are_found_with_their_holder_and_block_who_ref
     for (backend, probe_id) in [
         ("milvus-lite", "store:milvus-lite"),
         ("qdrant-local", "store:qdrant-local"),
+        ("qdrant-edge", "store:qdrant-shard"),
         ("duckdb-vss", "store:duckdb"),
         ("pgvector", "store:postgres"),
     ] {
