@@ -6,4 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
-exec tests/calibration/calibrate --subset ci --out target/calibration-ci.md
+# The debug binary: `cargo test` just built it, so no release build from scratch here.
+CALIBRATION_PROFILE=debug exec tests/calibration/calibrate --subset ci --out target/calibration-ci.md

@@ -41,26 +41,57 @@ fn low_rlimits_are_reported_and_break_the_floors_of_the_backends_that_need_more(
     assert_unchanged(&before, t.path());
 }
 
+/// A server that puts its unix socket in its data dir (as test harnesses such as tmp-postgres do
+/// with PostgreSQL). No built-in profile does with its default configuration (the calibration's
+/// long-path cell: PostgreSQL keeps its socket in unix_socket_directories), so a user profile.
+const SOCKET_IN_DATA_DIR: &str = r#"
+id = "sockdb"
+name = "Socket-in-data-dir DB"
+kind = "server"
+summary = "test"
+docs = "https://example.org"
+
+[[sockets]]
+base = "data_dir"
+name = ".s.PGSQL.5432"
+source = "https://github.com/jfischoff/tmp-postgres/pull/289"
+"#;
+
 #[test]
 fn a_data_dir_too_long_for_the_sockets_servers_put_there_is_named() {
     let (t, dir) = tempdir();
+    let profile_dir = tempfile::tempdir().unwrap();
+    let profile = profile_dir.path().join("sockdb.toml");
+    std::fs::write(&profile, SOCKET_IN_DATA_DIR).unwrap();
+    let profile = profile.display().to_string();
     let mut long = dir.clone();
     while long.len() < 120 {
         long.push_str("/a-fairly-long-directory-name");
     }
     std::fs::create_dir_all(&long).unwrap();
     let before = snapshot(t.path());
-    let r = run(["check", "--format", "json", "--data-dir", &long], &[]);
+    let r = run(
+        [
+            "check",
+            "--format",
+            "json",
+            "--data-dir",
+            &long,
+            "--profile",
+            &profile,
+        ],
+        &[],
+    );
     r.assert_no_panic();
     assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
     let report = r.json();
     let o = probe(&report, "uds.path_length", Some(&long));
     assert_eq!(o["status"], "fail", "{o:#}");
-    assert_eq!(o["values"]["fits"]["pgvector"], false, "{o:#}");
-    assert_verdict(&report, "pgvector", Some(&long), &["blocked"]);
+    assert_eq!(o["values"]["fits"]["sockdb"], false, "{o:#}");
+    assert_verdict(&report, "sockdb", Some(&long), &["blocked"]);
     assert!(has_violated_reason(
         &report,
-        "pgvector",
+        "sockdb",
         Some(&long),
         "uds.path_length"
     ));

@@ -16,6 +16,19 @@ DEFINITIONS = """\
   (SIGALRM, or SIGKILL 5 s later); a *crash* is a death by signal."""
 
 
+NOTES = """\
+- Everything runs as root; PostgreSQL (which refuses root) runs as the `postgres` user, so cells live under
+  /var/tmp, not $HOME. Debian 12 has no `postgresql-15-pgvector`: the pgvector column is plain PostgreSQL 15
+  standing in (float4[] column, distance in SQL); pgvector's own code is not exercised.
+- Redis is Debian's redis-server 7.0 without RediSearch (vectors as hash fields, nearest neighbour client-side).
+- Locks failing: no NFS server or lock-refusing FUSE filesystem can be made in this container, so a seccomp
+  filter (`tests/calibration/env/nolock.c`) makes every flock/fcntl lock call fail with the errno on both runs.
+- chromadb telemetry is switched off (ANONYMIZED_TELEMETRY=False) so no traffic leaves loopback; each cell has
+  its own network namespace.
+- Cells near a floor can flip between runs (milvus-lite under RLIMIT_AS 1 GiB hung in one run, failed to start
+  a thread in the floor run, and worked in another); the profile keeps the measured floor."""
+
+
 def summarise(cells):
     n = len(cells)
     count = {k: sum(1 for c in cells if c["judgement"] == k) for k in ("agree", "unsafe-miss", "false-alarm", "unknown")}
@@ -105,8 +118,9 @@ def markdown(cells, s, meta):
         out.append("None.")
     for c in bad:
         r = c["real"]
+        err = (r["error"] or "").replace("`", chr(39))[:300]
         out.append(f"- **{c['env']} × {c['backend']}**: {MARK[c['judgement']]}. Real: {_real(c)} "
-                   f"after {r['seconds']} s — `{(r['error'] or '').replace('`', chr(39))[:300]}`. "
+                   f"after {r['seconds']} s" + (f" — `{err}`" if err else "") + ". "
                    f"Ours: `{c['ours']['verdict']}` — {c['ours']['why'][:300] or 'no violated requirement'}.")
     out.append("")
     out.append("## Failures the tool predicted (agreeing `blocked`)")
@@ -134,6 +148,10 @@ def markdown(cells, s, meta):
                 cells.append(f"{f.get('min_ok')} / {lo if lo is not None else '—'}")
             out.append(f"| {b} | " + " | ".join(cells) + " |")
         out.append("")
+    out.append("## Notes")
+    out.append("")
+    out.append(NOTES)
+    out.append("")
     out.append("## Environments")
     out.append("")
     for e in meta["envs"]:
@@ -145,3 +163,15 @@ def markdown(cells, s, meta):
         out.append(f"- {k}: {v}")
     out.append("")
     return "\n".join(out)
+
+
+if __name__ == "__main__":
+    # Re-render the markdown from the JSON copy (after a change to this renderer only).
+    import json
+    import sys
+
+    src, dst = sys.argv[1], sys.argv[2]
+    with open(src) as f:
+        d = json.load(f)
+    with open(dst, "w") as f:
+        f.write(markdown(d["cells"], d["summary"], d["meta"]))

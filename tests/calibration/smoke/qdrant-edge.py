@@ -12,8 +12,8 @@ def body(d, args):
 
     s.set_version(md.version("qdrant-edge-py"))
     path = os.path.join(d, "qdrant_edge_shard")
-    os.makedirs(path, exist_ok=True)
     s.stage("create")
+    os.makedirs(path, exist_ok=True)
     cfg = q.EdgeConfig(vectors=q.EdgeVectorParams(size=s.DIM, distance=q.Distance.Cosine))
     # As an application does: load the shard when the path already holds one, else create it.
     if os.listdir(path):

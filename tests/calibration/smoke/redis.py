@@ -20,8 +20,8 @@ def body(d, args):
 
     s.set_version(subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.split()[2].removeprefix("v="))
     path = os.path.join(d, "redis")
-    os.makedirs(path, exist_ok=True)
     s.stage("server-start")
+    os.makedirs(path, exist_ok=True)
     argv = [exe, "--dir", path]
     srv = _server.start(argv, "redis")
     try:
