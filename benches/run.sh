@@ -7,7 +7,7 @@
 #   smoke programs (tests/calibration/smoke/<backend>.py, venv from
 #   `tests/calibration/calibrate --setup-only`) each starting its real backend once, with the
 #   ratio to a 1-dir check. Wall times by hyperfine (Debian package; median, stddev, min-max),
-#   peak RSS by /usr/bin/time -v (the largest of 5 runs), and the budgets of issue 10.
+#   peak RSS (/usr/bin/time) and CPU time (getrusage) over 5 more runs, and the budgets of issue 10.
 # Writes a Markdown report to --out (default target/bench/report.md) and prints it.
 # Env: WSL_VECPROBE_BIN (binary), CALIBRATION_DIR (default tests/calibration),
 #      CALIBRATION_HOME (default ~/.cache/wsl-vecprobe-calibration), SMOKE_DEADLINE (60 s).
@@ -83,12 +83,23 @@ for row in "${ROWS[@]}"; do
   echo "bench: $name ($runs runs)" >&2
   hyperfine --style none --warmup 2 --runs "$runs" -N --export-json "$WORK/json/$i.json" "$cmd" >/dev/null 2>&1 \
     || hyperfine --style none --warmup 2 --runs "$runs" --export-json "$WORK/json/$i.json" "$cmd" >/dev/null
-  rss=0
-  for _ in 1 2 3 4 5; do
-    r=$(sh -c "/usr/bin/time -f %M $cmd" 2>&1 >/dev/null | tail -1)
-    [ "$r" -gt "$rss" ] 2>/dev/null && rss=$r
-  done
-  printf '%s\t%s\t%s\t%s\n' "$name" "$kind" "$WORK/json/$i.json" "$rss" >>"$WORK/rows.tsv"
+  # Over 5 more runs: peak RSS (/usr/bin/time) and CPU (getrusage RUSAGE_CHILDREN, µs).
+  read -r rss cpu < <(python3 - "$cmd" <<'PY'
+import resource, statistics, subprocess, sys
+cpu, rss = [], [0]
+for _ in range(5):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # RSS from /usr/bin/time: a forked python child's high-water mark would count python.
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", "sh", "-c", sys.argv[1]],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu.append((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime))
+    last = (r.stderr.strip().splitlines() or ["0"])[-1]
+    rss.append(int(last) if last.isdigit() else 0)
+print(max(rss), statistics.median(cpu))
+PY
+)
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$kind" "$WORK/json/$i.json" "$rss" "$cpu" >>"$WORK/rows.tsv"
 done
 
 # The alternative: each real backend started once by its calibration smoke program.
@@ -131,13 +142,15 @@ size = os.path.getsize(binary)
 print(f"Machine: {os.cpu_count()} cores ({cpu()}), {int(mem) // 1024 // 1024} GiB, kernel {platform.release()}; "
       f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Load average before/after: {load0} / {load1}.")
 print(f"Command: `benches/run.sh --runs {runs}` (hyperfine, {runs} runs after 2 warm-ups, 5 for the SYN-drop row; "
-      "peak RSS = largest of 5 runs under /usr/bin/time).\n")
-print("| Run | Median | Stddev | Min – max | Peak RSS | Budget | Met |")
-print("|---|---|---|---|---|---|---|")
+      "peak RSS = largest of 5 more runs (/usr/bin/time), CPU = median user+sys of them (getrusage), "
+      "children included: the load-independent measure when the machine is busy).\n")
+print("| Run | Median | Stddev | Min – max | CPU (user+sys) | Peak RSS | Budget | Met |")
+print("|---|---|---|---|---|---|---|---|")
 med = {}
 verdicts = []
 for line in open(rows_tsv):
-    name, kind, path, rss = line.rstrip("\n").split("\t")
+    name, kind, path, rss, cpu_s = line.rstrip("\n").split("\t")
+    cpu_ms = float(cpu_s) * 1000
     r = json.load(open(path))["results"][0]
     m = r["median"] * 1000
     med[kind] = m
@@ -154,7 +167,7 @@ for line in open(rows_tsv):
     mark = "—" if ok is None else ("yes" if ok else "**no**")
     rss_ok = rss_mb <= 15
     print(f"| {name} | {m:.1f} ms | {r['stddev'] * 1000:.1f} ms | {r['min'] * 1000:.1f} – {r['max'] * 1000:.1f} ms "
-          f"| {rss_mb:.1f} MB{'' if rss_ok else ' (**> 15 MB**)'} | {budget} | {mark} |")
+          f"| {cpu_ms:.0f} ms | {rss_mb:.1f} MB{'' if rss_ok else ' (**> 15 MB**)'} | {budget} | {mark} |")
     verdicts.append(ok is not False and rss_ok)
 print(f"\nRelease binary: {size / 1e6:.2f} MB ({size} bytes), budget ≤ 4 MB: {'yes' if size <= 4e6 else '**no**'}.\n")
 smokes = [l.rstrip("\n").split("\t", 3) for l in open(smoke_tsv)]
