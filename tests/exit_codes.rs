@@ -302,7 +302,8 @@ fn explain_wraps_and_pinecone_says_what_is_and_is_not_checked() {
     let r = run(["explain", "elasticsearch"], &[("COLUMNS", "80")]);
     for line in r.stdout.lines() {
         assert!(
-            line.chars().count() <= 80 || !line.contains(' '),
+            // A token longer than the width (a URL) stands alone on its line, never split.
+            line.chars().count() <= 80 || !line.trim_start().contains(' '),
             "too wide: {line}"
         );
     }

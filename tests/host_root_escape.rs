@@ -45,6 +45,9 @@ fn both_commands(root: &str, extra: &[&str]) -> Vec<Run> {
             "check",
             "--host-root",
             root,
+            // A recorded host has no current directory: check needs a recorded data dir.
+            "--data-dir",
+            "/home/u/proj",
             "--format",
             "json",
             "--timeout",
@@ -54,6 +57,9 @@ fn both_commands(root: &str, extra: &[&str]) -> Vec<Run> {
             "check",
             "--host-root",
             root,
+            // A recorded host has no current directory: check needs a recorded data dir.
+            "--data-dir",
+            "/home/u/proj",
             "--format",
             "json",
             "--redact",

@@ -90,11 +90,17 @@ pub(super) fn host_command(args: &HostArgs) -> AppResult {
     let start = Instant::now();
     let deadline = start + HOST_BUDGET;
     let root = validate::host_root(args.common.host_root.as_deref())?;
-    let data_dirs = validate::data_dirs(
-        &args.common.data_dirs,
-        root.is_recorded(),
-        start + HOST_BUDGET / 4,
-    )?;
+    // A recorded host has no current directory; without --data-dir, `host` describes the
+    // host alone (check, which judges data dirs, refuses that instead).
+    let data_dirs = if root.is_recorded() && args.common.data_dirs.is_empty() {
+        Vec::new()
+    } else {
+        validate::data_dirs(
+            &args.common.data_dirs,
+            root.is_recorded(),
+            start + HOST_BUDGET / 4,
+        )?
+    };
     let root = root.with_deadline(deadline);
     let facts = collect_host(&root, host::real_env);
     let dirs: Vec<DataDirFacts> = prepare_dirs(&root, &data_dirs, deadline, None)

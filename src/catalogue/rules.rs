@@ -99,34 +99,25 @@ pub fn evaluate(
         // Cloud backends, and any whose requirements are all host-wide, get one row, not one
         // per data dir that would only repeat it.
         let host_wide = reqs.iter().all(|r| r.scope == ReqScope::Host);
-        match profile.kind {
-            _ if host_wide => out.push(judge(
+        if host_wide || profile.kind == BackendKind::Cloud {
+            out.push(judge(
                 profile,
                 &reqs,
                 observations,
                 None,
                 data_dirs,
                 version.clone(),
-            )),
-            BackendKind::Cloud => out.push(judge(
-                profile,
-                &reqs,
-                observations,
-                None,
-                data_dirs,
-                version.clone(),
-            )),
-            _ => {
-                for dir in data_dirs {
-                    out.push(judge(
-                        profile,
-                        &reqs,
-                        observations,
-                        Some(dir),
-                        data_dirs,
-                        version.clone(),
-                    ));
-                }
+            ));
+        } else {
+            for dir in data_dirs {
+                out.push(judge(
+                    profile,
+                    &reqs,
+                    observations,
+                    Some(dir),
+                    data_dirs,
+                    version.clone(),
+                ));
             }
         }
     }

@@ -321,7 +321,7 @@ fn a_backend_with_only_host_wide_requirements_is_judged_once_not_per_data_dir() 
         r#"
 id = "server"
 name = "Server"
-kind = "server"
+kind = "cloud"
 summary = "test"
 docs = "https://example.org"
 
