@@ -11,7 +11,10 @@ fn redact_hides_home_user_and_host_in_every_format() {
     let home = format!("{base}/home/zed-tester");
     let proj = format!("{home}/proj");
     std::fs::create_dir_all(&proj).unwrap();
+    #[cfg(unix)]
     let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    #[cfg(not(unix))]
+    let host = std::env::var("COMPUTERNAME").unwrap_or_default();
     for format in ["json", "markdown", "table"] {
         let mut cmd = Command::new(bin());
         cmd.env("HOME", &home).env("USER", "zed-tester").args([

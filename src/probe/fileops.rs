@@ -148,7 +148,8 @@ fn rename_replace(scratch: &Path, target: &str) -> Observation {
     obs.elapsed_since(start)
 }
 
-/// renameat2(RENAME_NOREPLACE): a new name must work, an existing one must be refused (EEXIST).
+/// renameat2(RENAME_NOREPLACE) (Windows: MoveFileExW without MOVEFILE_REPLACE_EXISTING): a
+/// new name must work, an existing one must be refused (EEXIST).
 fn rename_noreplace(scratch: &Path, target: &str) -> Observation {
     let start = Instant::now();
     let (a, b, existing) = (
@@ -181,7 +182,7 @@ fn rename_noreplace(scratch: &Path, target: &str) -> Observation {
 
 fn onto_existing(from: &Path, existing: &Path, target: &str) -> Observation {
     match sys::rename_noreplace(from, existing) {
-        Some(Err(e)) if crate::errno::io_error_name(&e) == "EEXIST" => Observation::pass(
+        Some(Err(e)) if crate::errno::meaning(&crate::errno::io_error_name(&e)) == "EEXIST" => Observation::pass(
             RENAME_NOREPLACE,
             target,
             "renameat2(RENAME_NOREPLACE) renamed to a new name and refused an existing one (EEXIST)",
@@ -305,7 +306,13 @@ pub(super) mod sys {
     pub fn rename_noreplace(from: &Path, to: &Path) -> Option<io::Result<()>> {
         Some(crate::platform::unix::fileops::rename_noreplace(from, to))
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(windows)]
+    pub fn rename_noreplace(from: &Path, to: &Path) -> Option<io::Result<()>> {
+        Some(crate::platform::windows::fileops::rename_noreplace(
+            from, to,
+        ))
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
     pub fn rename_noreplace(_from: &Path, _to: &Path) -> Option<io::Result<()>> {
         None
     }
@@ -314,7 +321,16 @@ pub(super) mod sys {
     pub fn preallocate(file: &std::fs::File, len: u64) -> Option<io::Result<()>> {
         Some(crate::platform::unix::fileops::preallocate(file, len))
     }
-    #[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "dragonfly")))]
+    #[cfg(windows)]
+    pub fn preallocate(file: &std::fs::File, len: u64) -> Option<io::Result<()>> {
+        Some(crate::platform::windows::fileops::preallocate(file, len))
+    }
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        windows
+    )))]
     pub fn preallocate(_file: &std::fs::File, _len: u64) -> Option<io::Result<()>> {
         None
     }
@@ -324,7 +340,11 @@ pub(super) mod sys {
     pub fn space(path: &Path) -> Option<io::Result<(u64, u64)>> {
         Some(crate::platform::unix::fileops::space(path).map(|s| (s.free_bytes, s.total_bytes)))
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    pub fn space(path: &Path) -> Option<io::Result<(u64, u64)>> {
+        Some(crate::platform::windows::fileops::space(path))
+    }
+    #[cfg(not(any(unix, windows)))]
     pub fn space(_path: &Path) -> Option<io::Result<(u64, u64)>> {
         None
     }

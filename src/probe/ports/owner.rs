@@ -1,6 +1,7 @@
 //! Who holds a busy port: the `ports` probe's owner lookup. On Linux one read of
 //! /proc/net/tcp{,6} and one deadline-bounded scan of /proc/*/fd for all busy ports at once
-//! (`platform::unix::netowner`); elsewhere not implemented yet.
+//! (`platform::unix::netowner`); on Windows `GetExtendedTcpTable` with the owner's image
+//! (`platform::windows::netowner`).
 
 use super::PortCheck;
 use std::time::Instant;
@@ -35,7 +36,7 @@ impl OwnerInfo {
             (None, "not-found") => "owner unknown: no socket on this port in this network \
                                     namespace's /proc/net/tcp{,6}"
                 .into(),
-            (None, "unreadable") => "owner unknown: /proc/net/tcp unreadable".into(),
+            (None, "unreadable") => "owner unknown: the socket table was unreadable".into(),
             _ => "owner lookup not implemented on this OS".into(),
         }
     }
@@ -91,7 +92,39 @@ pub(super) fn find_owners(busy: &[PortCheck], deadline: Instant) -> Vec<OwnerInf
         .collect()
 }
 
-#[cfg(not(target_os = "linux"))]
+/// Windows: one `GetExtendedTcpTable` per port (v4 and v6); a listener wins over other states.
+#[cfg(windows)]
+pub(super) fn find_owners(busy: &[PortCheck], _deadline: Instant) -> Vec<OwnerInfo> {
+    use crate::platform::windows::netowner;
+    busy.iter()
+        .map(|c| match netowner::owners_of(c.port) {
+            Err(_) => OwnerInfo {
+                lookup: "unreadable",
+                ..OwnerInfo::default()
+            },
+            Ok(owners) => {
+                let best = owners
+                    .iter()
+                    .find(|o| o.state == 2)
+                    .or_else(|| owners.first());
+                match best {
+                    None => OwnerInfo {
+                        lookup: "not-found",
+                        ..OwnerInfo::default()
+                    },
+                    Some(o) => OwnerInfo {
+                        pid: Some(o.pid),
+                        command: netowner::image_of(o.pid),
+                        uid: None,
+                        lookup: "found",
+                    },
+                }
+            }
+        })
+        .collect()
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(super) fn find_owners(busy: &[PortCheck], _deadline: Instant) -> Vec<OwnerInfo> {
     busy.iter()
         .map(|_| OwnerInfo {
