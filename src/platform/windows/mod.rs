@@ -9,6 +9,7 @@ pub mod netowner;
 pub mod registry;
 pub mod uds;
 pub mod volume;
+pub mod wsl;
 
 /// A Rust string as a NUL-terminated UTF-16 buffer for the `…W` APIs.
 pub fn wide(s: &std::ffi::OsStr) -> Vec<u16> {

@@ -4,8 +4,24 @@
 use super::{from_wide, wide};
 use windows_sys::Win32::Foundation::ERROR_SUCCESS;
 use windows_sys::Win32::System::Registry::{
-    HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, RRF_RT_REG_DWORD, RRF_RT_REG_SZ, RegGetValueW,
+    HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_READ, RRF_RT_REG_DWORD, RRF_RT_REG_SZ,
+    RegCloseKey, RegGetValueW, RegOpenKeyExW,
 };
+
+/// Whether a key exists (opened read-only and closed again).
+pub fn key_exists(hive: Hive, subkey: &str) -> bool {
+    let k = wide(subkey.as_ref());
+    let mut key: HKEY = std::ptr::null_mut();
+    // SAFETY: NUL-terminated subkey; `key` receives a handle that is closed below.
+    let rc = unsafe { RegOpenKeyExW(hive.key(), k.as_ptr(), 0, KEY_READ, &mut key) };
+    if rc == ERROR_SUCCESS {
+        // SAFETY: closing the key opened above.
+        unsafe { RegCloseKey(key) };
+        true
+    } else {
+        false
+    }
+}
 
 /// The hive a value is read from.
 #[derive(Clone, Copy, Debug)]
