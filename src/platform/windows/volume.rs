@@ -7,9 +7,11 @@ use super::{from_wide, wide};
 use std::io;
 use std::path::Path;
 use windows_sys::Win32::Storage::FileSystem::{
-    FILE_READ_ONLY_VOLUME, GetDiskFreeSpaceExW, GetDriveTypeW, GetVolumeInformationW,
-    GetVolumePathNameW,
+    GetDiskFreeSpaceExW, GetDriveTypeW, GetVolumeInformationW, GetVolumePathNameW,
 };
+
+/// `FILE_READ_ONLY_VOLUME` in the file-system flags of GetVolumeInformationW (winnt.h).
+const FILE_READ_ONLY_VOLUME: u32 = 0x0008_0000;
 
 /// What Windows says about the volume of a path.
 #[derive(Clone, Debug, Default)]
