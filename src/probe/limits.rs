@@ -133,6 +133,7 @@ fn windows_limit(id: &str, note: &str) -> Observation {
     obs.with("soft", Value::Null).with("hard", Value::Null)
 }
 
+#[cfg_attr(windows, allow(dead_code))]
 fn show(limit: Option<u64>) -> String {
     limit.map_or_else(|| "unlimited".to_string(), |v| v.to_string())
 }
