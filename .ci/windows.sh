@@ -109,7 +109,7 @@ case "$STEP" in all|build|test|check)
 esac
 case "$STEP" in all|test)
   log "cargo test under wine"
-  "$CARGO" test "${COMMON[@]}" -- --test-threads=2
+  "$CARGO" test "${COMMON[@]}" --no-fail-fast -- --test-threads=2
   ;;
 esac
 case "$STEP" in all|check)

@@ -121,15 +121,11 @@ pub fn is_root() -> bool {
     false
 }
 
-/// True when the test binary runs under Wine (the Windows build tested on Linux). Wine marks
-/// itself with `wine_get_version` in ntdll; its environment also carries `WINEPREFIX` or
-/// `WINELOADERNOEXEC` when started by `wine`. Used only to tolerate documented Wine
-/// differences, never to skip a check on real Windows.
+/// True when the test binary runs under Wine (the Windows build tested on Linux): Wine maps
+/// the Unix root to `Z:\`, so Linux's `/proc/self` shows through. Used only to tolerate
+/// documented Wine differences, never to skip a check on real Windows.
 pub fn under_wine() -> bool {
-    cfg!(windows)
-        && (std::env::var_os("WINEPREFIX").is_some()
-            || std::env::var_os("WINELOADERNOEXEC").is_some()
-            || std::path::Path::new("Z:\\proc\\self").exists())
+    cfg!(windows) && std::path::Path::new("Z:\\proc\\self\\status").exists()
 }
 
 pub fn have_tool(name: &str) -> bool {

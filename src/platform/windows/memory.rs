@@ -63,6 +63,8 @@ mod tests {
         let m = super::memory_status().unwrap();
         assert!(m.total_phys > 64 * 1024 * 1024 && m.avail_phys <= m.total_phys);
         assert!(super::page_size_and_granularity().0 >= 4096);
-        assert!(super::process_handle_count().unwrap() > 0);
+        let handles = super::process_handle_count().unwrap();
+        // Wine 8 answers GetProcessHandleCount with 0.
+        assert!(handles > 0 || super::super::under_wine(), "{handles}");
     }
 }

@@ -11,6 +11,13 @@ pub mod uds;
 pub mod volume;
 pub mod wsl;
 
+/// True when running under Wine (the Windows build tested on Linux in CI): Wine maps the
+/// Unix root to `Z:\`, so the Linux `/proc/self` is visible there. Used only by tests, to
+/// tolerate documented Wine differences; never by a probe.
+pub fn under_wine() -> bool {
+    std::path::Path::new("Z:\\proc\\self\\status").exists()
+}
+
 /// A Rust string as a NUL-terminated UTF-16 buffer for the `…W` APIs.
 pub fn wide(s: &std::ffi::OsStr) -> Vec<u16> {
     use std::os::windows::ffi::OsStrExt;

@@ -36,6 +36,9 @@ impl OwnerInfo {
             (None, "not-found") => "owner unknown: no socket on this port in this network \
                                     namespace's /proc/net/tcp{,6}"
                 .into(),
+            (None, "no-pid") => {
+                "owner unknown: the TCP table lists the socket without an owning pid".into()
+            }
             (None, "unreadable") => "owner unknown: the socket table was unreadable".into(),
             _ => "owner lookup not implemented on this OS".into(),
         }
@@ -110,6 +113,11 @@ pub(super) fn find_owners(busy: &[PortCheck], _deadline: Instant) -> Vec<OwnerIn
                 match best {
                     None => OwnerInfo {
                         lookup: "not-found",
+                        ..OwnerInfo::default()
+                    },
+                    // pid 0 is the idle process, never an owner: the table did not say.
+                    Some(o) if o.pid == 0 => OwnerInfo {
+                        lookup: "no-pid",
                         ..OwnerInfo::default()
                     },
                     Some(o) => OwnerInfo {
