@@ -44,6 +44,7 @@ pub fn errno_name(code: i32) -> String {
         232 => "ERROR_NO_DATA",
         258 => "WAIT_TIMEOUT",
         267 => "ERROR_DIRECTORY",
+        1006 => "ERROR_FILE_INVALID",
         1224 => "ERROR_USER_MAPPED_FILE",
         10024 => "WSAEMFILE",
         10035 => "WSAEWOULDBLOCK",
