@@ -148,6 +148,20 @@ fn rename_replace(scratch: &Path, target: &str) -> Observation {
     obs.elapsed_since(start)
 }
 
+/// The no-replace rename as a reader would recognise it.
+#[cfg(windows)]
+const NOREPLACE: &str = "MoveFileExW(without MOVEFILE_REPLACE_EXISTING)";
+#[cfg(not(windows))]
+const NOREPLACE: &str = "renameat2(RENAME_NOREPLACE)";
+/// The free-space and preallocation calls.
+#[cfg(windows)]
+const SPACE_CALLS: (&str, &str) = (
+    "GetDiskFreeSpaceExW",
+    "SetFileInformationByHandle(FileAllocationInfo)",
+);
+#[cfg(not(windows))]
+const SPACE_CALLS: (&str, &str) = ("statvfs", "fallocate");
+
 /// renameat2(RENAME_NOREPLACE) (Windows: MoveFileExW without MOVEFILE_REPLACE_EXISTING): a
 /// new name must work, an existing one must be refused (EEXIST).
 fn rename_noreplace(scratch: &Path, target: &str) -> Observation {
@@ -168,7 +182,7 @@ fn rename_noreplace(scratch: &Path, target: &str) -> Observation {
             Some(Err(e)) => Observation::from_io_error(
                 RENAME_NOREPLACE,
                 target,
-                "renameat2(RENAME_NOREPLACE) to a new name",
+                &format!("{NOREPLACE} to a new name"),
                 &e,
             ),
             Some(Ok(())) => onto_existing(&b, &existing, target),
@@ -182,23 +196,25 @@ fn rename_noreplace(scratch: &Path, target: &str) -> Observation {
 
 fn onto_existing(from: &Path, existing: &Path, target: &str) -> Observation {
     match sys::rename_noreplace(from, existing) {
-        Some(Err(e)) if crate::errno::meaning(&crate::errno::io_error_name(&e)) == "EEXIST" => Observation::pass(
-            RENAME_NOREPLACE,
-            target,
-            "renameat2(RENAME_NOREPLACE) renamed to a new name and refused an existing one (EEXIST)",
-        )
-        .with("refused_existing", true),
+        Some(Err(e)) if crate::errno::meaning(&crate::errno::io_error_name(&e)) == "EEXIST" => {
+            Observation::pass(
+                RENAME_NOREPLACE,
+                target,
+                format!("{NOREPLACE} renamed to a new name and refused an existing one (EEXIST)"),
+            )
+            .with("refused_existing", true)
+        }
         Some(Err(e)) => Observation::from_io_error(
             RENAME_NOREPLACE,
             target,
-            "renameat2(RENAME_NOREPLACE) onto an existing name (expected EEXIST)",
+            &format!("{NOREPLACE} onto an existing name (expected EEXIST)"),
             &e,
         )
         .with("refused_existing", false),
         _ => Observation::fail(
             RENAME_NOREPLACE,
             target,
-            "renameat2(RENAME_NOREPLACE) replaced an existing file instead of refusing",
+            format!("{NOREPLACE} replaced an existing file instead of refusing"),
         )
         .with("refused_existing", false),
     }
@@ -245,9 +261,12 @@ fn preallocate(scratch: &Path, target: &str) -> Observation {
             Some(Ok(())) => Observation::pass(
                 PREALLOCATE,
                 target,
-                format!("fallocate reserved {PREALLOCATE_BYTES} bytes (file deleted at once)"),
+                format!(
+                    "{} reserved {PREALLOCATE_BYTES} bytes (file deleted at once)",
+                    SPACE_CALLS.1
+                ),
             ),
-            Some(Err(e)) => Observation::from_io_error(PREALLOCATE, target, "fallocate", &e),
+            Some(Err(e)) => Observation::from_io_error(PREALLOCATE, target, SPACE_CALLS.1, &e),
         },
     };
     let _ = std::fs::remove_file(&path);
@@ -272,11 +291,11 @@ fn free_space(dir: &DataDir, target: &str) -> Observation {
         Some(Ok((free, total))) => Observation::pass(
             FREE_SPACE,
             target,
-            format!("statvfs: {free} of {total} bytes available"),
+            format!("{}: {free} of {total} bytes available", SPACE_CALLS.0),
         )
         .with("free_bytes", free)
         .with("total_bytes", total),
-        Some(Err(e)) => Observation::from_io_error(FREE_SPACE, target, "statvfs", &e),
+        Some(Err(e)) => Observation::from_io_error(FREE_SPACE, target, SPACE_CALLS.0, &e),
     }
     .elapsed_since(start)
 }
