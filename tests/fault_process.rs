@@ -4,8 +4,12 @@
 
 mod common;
 use common::*;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+#[cfg(unix)]
+use std::process::Stdio;
+use std::time::Duration;
+#[cfg(unix)]
+use std::time::Instant;
 
 /// Unix only: rlimits (Windows has no per-process file or address-space limit to lower).
 #[cfg(unix)]
