@@ -42,7 +42,10 @@ impl OwnerInfo {
             (None, "no-pid") => {
                 "owner unknown: the TCP table lists the socket without an owning pid".into()
             }
-            (None, "unreadable") => "owner unknown: the socket table was unreadable".into(),
+            (None, "unreadable") if cfg!(windows) => {
+                "owner unknown: GetExtendedTcpTable failed".into()
+            }
+            (None, "unreadable") => "owner unknown: /proc/net/tcp unreadable".into(),
             _ => "owner lookup not implemented on this OS".into(),
         }
     }
