@@ -2,6 +2,9 @@
 //! FUSE mount that refuses shared memory maps — each created for real in a private mount
 //! namespace (root only; skipped with a reason otherwise, fatal in CI), then the built binary
 //! is run against it and both the observation and the verdicts it drives are asserted.
+//! Linux only: every fault here is a mount in a private mount namespace. The Windows
+//! counterparts of the file probes run in `tests/windows_probes.rs`.
+#![cfg(target_os = "linux")]
 
 mod common;
 use common::*;

@@ -2,6 +2,9 @@
 //! loopback SYNs, and one where backends' default ports are already taken. Each runs the built
 //! binary inside a private network namespace (root only; skipped with a reason otherwise,
 //! fatal in CI) — nothing touches the machine's real network.
+//! Linux only: every fault here lives in a private network namespace. The taken-port case
+//! also runs on Windows in `tests/probes_net.rs` (a port held by the test process).
+#![cfg(target_os = "linux")]
 
 mod common;
 use common::*;

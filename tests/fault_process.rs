@@ -4,9 +4,15 @@
 
 mod common;
 use common::*;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+#[cfg(unix)]
+use std::process::Stdio;
+use std::time::Duration;
+#[cfg(unix)]
+use std::time::Instant;
 
+/// Unix only: rlimits (Windows has no per-process file or address-space limit to lower).
+#[cfg(unix)]
 #[test]
 fn low_rlimits_are_reported_and_break_the_floors_of_the_backends_that_need_more() {
     if !have_tool("prlimit") {
@@ -171,13 +177,16 @@ fn a_proxy_without_no_proxy_is_the_reason_for_grpc_backends_and_never_printed() 
 }
 
 /// Hold `file` with `flock` (util-linux) until the guard is dropped.
+#[cfg(target_os = "linux")]
 struct Holder(std::process::Child);
+#[cfg(target_os = "linux")]
 impl Drop for Holder {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
+#[cfg(target_os = "linux")]
 fn hold_flock(file: &str) -> Holder {
     let child = Command::new("flock")
         .args(["--exclusive", file, "sleep", "30"])
@@ -210,6 +219,8 @@ fn hold_flock(file: &str) -> Holder {
     Holder(child)
 }
 
+/// Linux only: the holder's pid comes from /proc/locks.
+#[cfg(target_os = "linux")]
 #[test]
 fn another_process_holding_a_backends_lock_file_is_named_with_its_pid() {
     if !have_tool("flock") {
@@ -270,6 +281,9 @@ fn another_process_holding_a_backends_lock_file_is_named_with_its_pid() {
     assert_unchanged(&before2, t2.path());
 }
 
+/// Unix only: the interrupt is a SIGINT sent to the child (Windows delivers Ctrl-C only to
+/// processes sharing a console, which a test harness cannot arrange portably).
+#[cfg(unix)]
 #[test]
 fn ctrl_c_mid_run_exits_130_promptly_and_leaves_nothing_behind() {
     let (t, dir) = tempdir();

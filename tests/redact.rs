@@ -12,7 +12,10 @@ fn redact_hides_home_user_and_host_in_every_format() {
     let home = format!("{base}/home/zed-tester");
     let proj = format!("{home}/proj");
     std::fs::create_dir_all(&proj).unwrap();
+    #[cfg(unix)]
     let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    #[cfg(not(unix))]
+    let host = std::env::var("COMPUTERNAME").unwrap_or_default();
     for format in ["json", "markdown", "table"] {
         let mut cmd = Command::new(bin());
         cmd.env("HOME", &home).env("USER", "zed-tester").args([
@@ -26,7 +29,10 @@ fn redact_hides_home_user_and_host_in_every_format() {
         let r = run_cmd(cmd, Duration::from_secs(30));
         r.assert_no_panic();
         assert_eq!(r.code, Some(0), "{}", r.stderr);
-        assert!(!r.stdout.contains(&home), "{format}: home path leaked");
+        assert!(
+            !r.stdout.contains(&home) && !r.stdout.contains(&json_escaped(&home)),
+            "{format}: home path leaked"
+        );
         assert!(
             !r.stdout.contains("zed-tester"),
             "{format}: user name leaked"
@@ -50,7 +56,13 @@ fn redact_hides_home_user_and_host_in_every_format() {
     let mut cmd = Command::new(bin());
     cmd.env("HOME", &home)
         .args(["check", "--format", "json", "--data-dir", &proj]);
-    assert!(run_cmd(cmd, Duration::from_secs(30)).stdout.contains(&proj));
+    let out = run_cmd(cmd, Duration::from_secs(30)).stdout;
+    assert!(out.contains(&json_escaped(&proj)), "{out}");
+}
+
+/// How a path appears inside a JSON string (Windows paths carry backslashes).
+fn json_escaped(s: &str) -> String {
+    s.replace('\\', "\\\\")
 }
 
 fn schema() -> Value {

@@ -232,6 +232,10 @@ pub struct Requirement {
     pub violated_when_applicable: bool,
     pub explain: String,
     pub remediation: String,
+    /// The remediation to print on native Windows, when the general one is Linux advice
+    /// (sysctl, "Docker Desktop with WSL integration"). Absent: `remediation` everywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation_windows: Option<String>,
     pub source: String,
 }
 

@@ -21,6 +21,13 @@ pub fn applicable_requirements(
             && list_allows(&r.os, &host.os)
             && list_allows(&r.arch, &host.arch)
     });
+    if host.os == "windows" {
+        for r in &mut all {
+            if let Some(w) = r.remediation_windows.take() {
+                r.remediation = w;
+            }
+        }
+    }
     all
 }
 
@@ -56,6 +63,7 @@ pub fn generated(profile: &Profile) -> Vec<Requirement> {
             expect: None,
             errnos: vec![],
             violated_when_applicable: false,
+            remediation_windows: None,
             explain: format!("{} listens on port {} ({}) by default; it cannot start while another process holds it", profile.name, p.port, p.role),
             remediation: format!("Stop the process holding port {} (named in the evidence) or configure {} to use another port.", p.port, profile.name),
             source: p.source.clone(),
@@ -73,6 +81,7 @@ pub fn generated(profile: &Profile) -> Vec<Requirement> {
             expect: None,
             errnos: vec![],
             violated_when_applicable: false,
+            remediation_windows: None,
             explain: format!("{} takes an exclusive {} lock on {} in its data dir; a second instance cannot open it", profile.name, l.mechanism, l.path),
             remediation: format!("Close the other process using this data dir (named in the evidence), or give {} its own data dir.", profile.name),
             source: l.source.clone(),
@@ -99,6 +108,7 @@ pub fn generated(profile: &Profile) -> Vec<Requirement> {
             }),
             errnos: vec![],
             violated_when_applicable: false,
+            remediation_windows: None,
             explain: format!(
                 "{} creates the unix socket {} in {}; its full path must fit in sun_path",
                 profile.name, s.name, where_
@@ -130,6 +140,7 @@ pub fn generated(profile: &Profile) -> Vec<Requirement> {
             }),
             errnos: vec![],
             violated_when_applicable: false,
+            remediation_windows: None,
             explain: format!(
                 "{} needs at least {mib} MiB free in its data dir",
                 profile.name
@@ -177,6 +188,7 @@ fn data_dir_writable(profile: &Profile) -> Option<Requirement> {
         ),
         remediation: "Use a data dir the user can write, with free space, on a local filesystem."
             .into(),
+        remediation_windows: None,
         source: profile.docs.clone(),
     })
 }
@@ -230,6 +242,7 @@ fn floor_requirements(profile: &Profile, f: &Floor) -> Vec<Requirement> {
             show(f.min)
         ),
         remediation: remediation.clone(),
+        remediation_windows: None,
         source: f.source.clone(),
     };
     let close = Requirement {

@@ -135,7 +135,14 @@ fn collect_data_dir_at(
 ) -> DataDirFacts {
     let given = super::shown(given_path);
     let given = given.as_str();
-    let path = super::absolute(given_path);
+    // A recorded host is a Linux one: its paths stay POSIX paths on Windows too (joining
+    // `/mnt/c/x` to a Windows current dir would give `Z:/mnt/c/x`).
+    let recorded_posix = cfg!(windows) && root.is_recorded() && given.starts_with('/');
+    let path = if recorded_posix {
+        std::path::PathBuf::from(posix_normal(given))
+    } else {
+        super::absolute(given_path)
+    };
     let meta = std::fs::metadata(&path).ok();
     let exists = meta.is_some();
     let is_dir = meta.is_some_and(|m| m.is_dir());
@@ -152,7 +159,9 @@ fn collect_data_dir_at(
         };
     }
     // The mount table names resolved paths: resolve symlinks when the path is live.
-    let lookup = if live && exists {
+    let lookup = if recorded_posix {
+        path.clone()
+    } else if live && exists {
         std::fs::canonicalize(&path).unwrap_or_else(|_| lexically_normal(&path))
     } else {
         lexically_normal(&path)
@@ -274,6 +283,22 @@ fn fs_facts(entry: Option<&MountEntry>, format: &str, live: &LiveChecks) -> FsFa
     }
 }
 
+/// `/a/./b/../c` → `/a/c` for a POSIX path given as a string, on any OS.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn posix_normal(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
 /// `/a/./b/../c` → `/a/c`, without touching the filesystem.
 fn lexically_normal(path: &Path) -> std::path::PathBuf {
     let mut out = std::path::PathBuf::new();
@@ -314,19 +339,53 @@ pub fn classify_windows_path(path: &str) -> FsClass {
     }
 }
 
+/// A live Windows path: the prefix says `\\wsl$\` / `\\wsl.localhost\` (a WSL share, where
+/// LockFileEx is not honoured) or another UNC share; the volume says the rest —
+/// `GetVolumeInformationW` (NTFS, ReFS, FAT32, exFAT…), `GetDriveTypeW` (a mapped network
+/// drive is DRIVE_REMOTE, hence `network`), `GetDiskFreeSpaceExW`. `options` carries the
+/// long-path facts: the path's length against MAX_PATH (260) and `LongPathsEnabled`.
 #[cfg(windows)]
 fn windows_fs_facts(path: &Path) -> FsFacts {
+    use crate::platform::windows::volume;
+    let by_prefix = classify_windows_path(&path.to_string_lossy());
+    let v = volume::volume_of(path);
+    let class = match (by_prefix, v.drive_type) {
+        (FsClass::WslShare, _) => FsClass::WslShare,
+        (_, "remote") => FsClass::Network,
+        (FsClass::Network, _) => FsClass::Network,
+        (_, "fixed" | "removable" | "ramdisk") => FsClass::Local,
+        (other, _) => other,
+    };
+    let (long_paths, _) = volume::long_paths_enabled();
+    let length = path.as_os_str().len();
+    let options = format!(
+        "drive_type={},path_length={length},max_path=260,long_paths={}",
+        v.drive_type,
+        match long_paths {
+            Some(true) => "enabled",
+            Some(false) => "disabled",
+            None => "unknown",
+        }
+    );
+    let answered = v.fs_name.is_some();
     FsFacts {
-        fs_type: "unknown".into(),
-        class: classify_windows_path(&path.to_string_lossy()),
-        source: None,
-        mount_point: None,
-        options: None,
-        read_only: None,
-        free_bytes: None,
-        total_bytes: None,
+        fs_type: v.fs_name.clone().unwrap_or_else(|| "unknown".into()),
+        class,
+        source: (!v.root.is_empty()).then(|| v.root.clone()),
+        mount_point: (!v.root.is_empty()).then(|| v.root.clone()),
+        options: Some(options),
+        read_only: v.read_only,
+        free_bytes: v.free_bytes,
+        total_bytes: v.total_bytes,
         statfs_magic: None,
-        source_of_facts: "path prefix (volume not queried)".into(),
+        source_of_facts: if answered {
+            "GetVolumeInformationW+GetDriveTypeW+GetDiskFreeSpaceExW".into()
+        } else {
+            format!(
+                "path prefix (volume query failed: {})",
+                v.errno.as_deref().unwrap_or("no answer")
+            )
+        },
     }
 }
 

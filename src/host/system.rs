@@ -78,6 +78,7 @@ pub fn collect(inputs: &HostInputs) -> HostFacts {
     };
     let memory = match &meminfo {
         Some(text) => memory_from_meminfo(text),
+        None if cfg!(windows) && !root.is_recorded() => windows_memory(),
         None => MemoryFacts::default(),
     };
     let container = container::detect(root, inputs.env);
@@ -163,6 +164,24 @@ fn unquote(value: &str) -> String {
         }
     }
     out
+}
+
+/// Live Windows: physical memory from `GlobalMemoryStatusEx`.
+#[cfg(windows)]
+fn windows_memory() -> MemoryFacts {
+    match crate::platform::windows::memory::memory_status() {
+        Ok(m) => MemoryFacts {
+            total_bytes: Some(m.total_phys),
+            available_bytes: Some(m.avail_phys),
+            source: "GlobalMemoryStatusEx".into(),
+        },
+        Err(_) => MemoryFacts::default(),
+    }
+}
+
+#[cfg(not(windows))]
+fn windows_memory() -> MemoryFacts {
+    MemoryFacts::default()
 }
 
 /// `MemTotal:` and `MemAvailable:` (kB) from `/proc/meminfo`.

@@ -3,3 +3,6 @@
 
 #[cfg(unix)]
 pub mod unix;
+
+#[cfg(windows)]
+pub mod windows;

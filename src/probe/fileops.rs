@@ -149,7 +149,22 @@ fn rename_replace(scratch: &Path, target: &str) -> Observation {
     obs.elapsed_since(start)
 }
 
-/// renameat2(RENAME_NOREPLACE): a new name must work, an existing one must be refused (EEXIST).
+/// The no-replace rename as a reader would recognise it.
+#[cfg(windows)]
+const NOREPLACE: &str = "MoveFileExW(without MOVEFILE_REPLACE_EXISTING)";
+#[cfg(not(windows))]
+const NOREPLACE: &str = "renameat2(RENAME_NOREPLACE)";
+/// The free-space and preallocation calls.
+#[cfg(windows)]
+const SPACE_CALLS: (&str, &str) = (
+    "GetDiskFreeSpaceExW",
+    "SetFileInformationByHandle(FileAllocationInfo)",
+);
+#[cfg(not(windows))]
+const SPACE_CALLS: (&str, &str) = ("statvfs", "fallocate");
+
+/// renameat2(RENAME_NOREPLACE) (Windows: MoveFileExW without MOVEFILE_REPLACE_EXISTING): a
+/// new name must work, an existing one must be refused (EEXIST).
 fn rename_noreplace(scratch: &Path, target: &str) -> Observation {
     let start = Instant::now();
     let (a, b, existing) = (
@@ -168,7 +183,7 @@ fn rename_noreplace(scratch: &Path, target: &str) -> Observation {
             Some(Err(e)) => Observation::from_io_error(
                 RENAME_NOREPLACE,
                 target,
-                "renameat2(RENAME_NOREPLACE) to a new name",
+                &format!("{NOREPLACE} to a new name"),
                 &e,
             ),
             Some(Ok(())) => onto_existing(&b, &existing, target),
@@ -182,23 +197,25 @@ fn rename_noreplace(scratch: &Path, target: &str) -> Observation {
 
 fn onto_existing(from: &Path, existing: &Path, target: &str) -> Observation {
     match sys::rename_noreplace(from, existing) {
-        Some(Err(e)) if crate::errno::io_error_name(&e) == "EEXIST" => Observation::pass(
-            RENAME_NOREPLACE,
-            target,
-            "renameat2(RENAME_NOREPLACE) renamed to a new name and refused an existing one (EEXIST)",
-        )
-        .with("refused_existing", true),
+        Some(Err(e)) if crate::errno::meaning(&crate::errno::io_error_name(&e)) == "EEXIST" => {
+            Observation::pass(
+                RENAME_NOREPLACE,
+                target,
+                format!("{NOREPLACE} renamed to a new name and refused an existing one (EEXIST)"),
+            )
+            .with("refused_existing", true)
+        }
         Some(Err(e)) => Observation::from_io_error(
             RENAME_NOREPLACE,
             target,
-            "renameat2(RENAME_NOREPLACE) onto an existing name (expected EEXIST)",
+            &format!("{NOREPLACE} onto an existing name (expected EEXIST)"),
             &e,
         )
         .with("refused_existing", false),
         _ => Observation::fail(
             RENAME_NOREPLACE,
             target,
-            "renameat2(RENAME_NOREPLACE) replaced an existing file instead of refusing",
+            format!("{NOREPLACE} replaced an existing file instead of refusing"),
         )
         .with("refused_existing", false),
     }
@@ -245,9 +262,12 @@ fn preallocate(scratch: &Path, target: &str) -> Observation {
             Some(Ok(())) => Observation::pass(
                 PREALLOCATE,
                 target,
-                format!("fallocate reserved {PREALLOCATE_BYTES} bytes (file deleted at once)"),
+                format!(
+                    "{} reserved {PREALLOCATE_BYTES} bytes (file deleted at once)",
+                    SPACE_CALLS.1
+                ),
             ),
-            Some(Err(e)) => Observation::from_io_error(PREALLOCATE, target, "fallocate", &e),
+            Some(Err(e)) => Observation::from_io_error(PREALLOCATE, target, SPACE_CALLS.1, &e),
         },
     };
     let _ = std::fs::remove_file(&path);
@@ -272,11 +292,11 @@ fn free_space(dir: &DataDir, target: &str) -> Observation {
         Some(Ok((free, total))) => Observation::pass(
             FREE_SPACE,
             target,
-            format!("statvfs: {free} of {total} bytes available"),
+            format!("{}: {free} of {total} bytes available", SPACE_CALLS.0),
         )
         .with("free_bytes", free)
         .with("total_bytes", total),
-        Some(Err(e)) => Observation::from_io_error(FREE_SPACE, target, "statvfs", &e),
+        Some(Err(e)) => Observation::from_io_error(FREE_SPACE, target, SPACE_CALLS.0, &e),
     }
     .elapsed_since(start)
 }
@@ -306,7 +326,13 @@ pub(super) mod sys {
     pub fn rename_noreplace(from: &Path, to: &Path) -> Option<io::Result<()>> {
         Some(crate::platform::unix::fileops::rename_noreplace(from, to))
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(windows)]
+    pub fn rename_noreplace(from: &Path, to: &Path) -> Option<io::Result<()>> {
+        Some(crate::platform::windows::fileops::rename_noreplace(
+            from, to,
+        ))
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
     pub fn rename_noreplace(_from: &Path, _to: &Path) -> Option<io::Result<()>> {
         None
     }
@@ -315,7 +341,16 @@ pub(super) mod sys {
     pub fn preallocate(file: &std::fs::File, len: u64) -> Option<io::Result<()>> {
         Some(crate::platform::unix::fileops::preallocate(file, len))
     }
-    #[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "dragonfly")))]
+    #[cfg(windows)]
+    pub fn preallocate(file: &std::fs::File, len: u64) -> Option<io::Result<()>> {
+        Some(crate::platform::windows::fileops::preallocate(file, len))
+    }
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        windows
+    )))]
     pub fn preallocate(_file: &std::fs::File, _len: u64) -> Option<io::Result<()>> {
         None
     }
@@ -325,7 +360,11 @@ pub(super) mod sys {
     pub fn space(path: &Path) -> Option<io::Result<(u64, u64)>> {
         Some(crate::platform::unix::fileops::space(path).map(|s| (s.free_bytes, s.total_bytes)))
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    pub fn space(path: &Path) -> Option<io::Result<(u64, u64)>> {
+        Some(crate::platform::windows::fileops::space(path))
+    }
+    #[cfg(not(any(unix, windows)))]
     pub fn space(_path: &Path) -> Option<io::Result<(u64, u64)>> {
         None
     }

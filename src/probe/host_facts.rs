@@ -157,6 +157,8 @@ pub fn wsl(host: &HostFacts) -> Observation {
             "not WSL: a container on a WSL kernel; evidence: {}",
             w.evidence.join("; ")
         )
+    } else if host.os == "windows" {
+        return windows_side_wsl();
     } else {
         "not WSL: no WSL kernel string, WSLInterop binfmt entry or drvfs mount".to_string()
     };
@@ -169,6 +171,47 @@ pub fn wsl(host: &HostFacts) -> Observation {
         .with("systemd", value_of(&w.systemd))
         .with("distro", value_of(&w.distro_name))
         .with("docker_desktop", !w.docker_desktop.is_empty())
+}
+
+/// Native Windows: this is not WSL, but whether WSL is installed next to it, its default
+/// version and networking mode decide whether "run it inside WSL2" is advice that applies.
+#[cfg(windows)]
+fn windows_side_wsl() -> Observation {
+    let userprofile = std::env::var("USERPROFILE").ok();
+    let w = crate::platform::windows::wsl::detect(userprofile.as_deref());
+    let message = if w.installed {
+        format!(
+            "native Windows, not WSL; WSL is installed (default version {}, default distribution {}, networking {}); evidence: {}",
+            w.default_version
+                .map_or("unset (2)".into(), |v| v.to_string()),
+            w.default_distro.as_deref().unwrap_or("none"),
+            w.networking_mode.as_deref().unwrap_or("nat (default)"),
+            w.evidence.join("; ")
+        )
+    } else {
+        "native Windows, not WSL; WSL is not installed (no LxssManager or WSLService service key)"
+            .to_string()
+    };
+    Observation::pass("host.wsl", HOST, message)
+        .with("detected", false)
+        .with("version", serde_json::Value::Null)
+        .with("windows_wsl_installed", w.installed)
+        .with("windows_wsl_default_version", opt(w.default_version))
+        .with("windows_wsl_default_distro", opt(w.default_distro.clone()))
+        .with(
+            "windows_wsl_default_distro_version",
+            opt(w.default_distro_version),
+        )
+        .with("networking_mode", opt(w.networking_mode.clone()))
+}
+
+#[cfg(not(windows))]
+fn windows_side_wsl() -> Observation {
+    Observation::skipped(
+        "host.wsl",
+        HOST,
+        "the Windows side of WSL is read only on Windows",
+    )
 }
 
 pub fn fs_mount(dir: &DataDir, recorded: bool) -> Observation {

@@ -77,6 +77,9 @@ fn rlimit(id: &str, recorded: bool) -> Observation {
     } else {
         ""
     };
+    #[cfg(windows)]
+    return windows_limit(id, note);
+    #[cfg(not(windows))]
     match sys::rlimit(id) {
         None => Observation::skipped(id, TARGET, "getrlimit not available on this OS"),
         Some(Err(e)) => Observation::from_io_error(id, TARGET, "getrlimit", &e),
@@ -90,6 +93,47 @@ fn rlimit(id: &str, recorded: bool) -> Observation {
     }
 }
 
+/// Windows has no rlimits. What stands in their place is observed instead: the kernel's
+/// per-process handle limit (2^24, fixed) with this process's open handles
+/// (`GetProcessHandleCount`), and the system commit limit (`GlobalMemoryStatusEx`) where
+/// Linux has an address-space rlimit. `soft`/`hard` are null (no limit of that kind), so
+/// the rules that read them see "unlimited", as they would for RLIM_INFINITY.
+#[cfg(windows)]
+fn windows_limit(id: &str, note: &str) -> Observation {
+    use crate::platform::windows::memory;
+    let _ = note;
+    const HANDLE_LIMIT: u64 = 1 << 24;
+    let obs = match id {
+        NOFILE => match memory::process_handle_count() {
+            Ok(open) => Observation::pass(
+                id,
+                TARGET,
+                format!("no open-file rlimit on Windows; the per-process handle limit is {HANDLE_LIMIT} and this process has {open} handles open (GetProcessHandleCount)"),
+            )
+            .with("handle_limit", HANDLE_LIMIT)
+            .with("handles_open", open),
+            Err(e) => return Observation::from_io_error(id, TARGET, "GetProcessHandleCount", &e),
+        },
+        AS => match memory::memory_status() {
+            Ok(m) => Observation::pass(
+                id,
+                TARGET,
+                format!("no address-space rlimit on Windows; the system commit limit is {} bytes, {} available (GlobalMemoryStatusEx)", m.total_page_file, m.avail_page_file),
+            )
+            .with("commit_limit_bytes", m.total_page_file)
+            .with("commit_available_bytes", m.avail_page_file),
+            Err(e) => return Observation::from_io_error(id, TARGET, "GlobalMemoryStatusEx", &e),
+        },
+        _ => Observation::pass(
+            id,
+            TARGET,
+            "no locked-memory rlimit on Windows (VirtualLock is bounded by the process's working-set minimum instead)",
+        ),
+    };
+    obs.with("soft", Value::Null).with("hard", Value::Null)
+}
+
+#[cfg_attr(windows, allow(dead_code))]
 fn show(limit: Option<u64>) -> String {
     limit.map_or_else(|| "unlimited".to_string(), |v| v.to_string())
 }
@@ -132,6 +176,7 @@ fn shm_at(path: &Path) -> Observation {
 }
 
 mod sys {
+    #[cfg(not(windows))]
     use std::io;
 
     #[cfg(unix)]
@@ -144,7 +189,7 @@ mod sys {
         };
         Some(get(which))
     }
-    #[cfg(not(unix))]
+    #[cfg(not(any(unix, windows)))]
     pub fn rlimit(_id: &str) -> Option<io::Result<(Option<u64>, Option<u64>)>> {
         None
     }

@@ -5,6 +5,8 @@
 //! The first process is a child (`__worker lock-hold KIND FILE`) that takes the lock, prints
 //! `locked` (or `error ERRNO MESSAGE`) and holds it until its stdin closes; the second is this
 //! process, which tries the same lock without blocking, then again after the child is gone.
+//! On Windows `lock.flock` is the whole-file `LockFileEx` of std's `File::try_lock` and
+//! `lock.fcntl` a byte-range `LockFileEx` (see `platform::windows::locks`).
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
 use std::time::Duration;
@@ -39,19 +41,19 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
     };
     let deadline = super::worker::probe_deadline(ctx, PROBE.timeout);
     // (`prerequisites` already reported `skipped` on systems without this probe.)
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     two_process::run_all(exe, scratch, &target, deadline, sink);
-    #[cfg(not(unix))]
+    #[cfg(not(any(unix, windows)))]
     let _ = (exe, scratch, deadline, target);
 }
 
 /// Entry point of the child process (`__worker lock-hold KIND FILE`).
 pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     {
         two_process::hold(args)
     }
-    #[cfg(not(unix))]
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = args;
         println!("error ENOSYS lock-hold is not implemented on this OS yet");
@@ -59,7 +61,7 @@ pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
     }
 }
 
-#[cfg(unix)]
+#[cfg(any(unix, windows))]
 mod two_process;
 
 #[cfg(test)]
@@ -71,11 +73,15 @@ mod tests {
         crate::probe::testing::assert_skips_without_executable_or_scratch(&PROBE, &IDS);
     }
 
-    #[cfg(unix)]
     #[test]
     fn the_holder_refuses_bad_arguments() {
         assert_eq!(worker_main(&[]), 2);
         assert_eq!(worker_main(&["lockf".into(), "/tmp/x".into()]), 2);
-        assert_eq!(worker_main(&["flock".into(), "/nonexistent/x".into()]), 1);
+        let missing = if cfg!(windows) {
+            "C:\\nonexistent\\x"
+        } else {
+            "/nonexistent/x"
+        };
+        assert_eq!(worker_main(&["flock".into(), missing.into()]), 1);
     }
 }

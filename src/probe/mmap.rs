@@ -14,6 +14,11 @@ use transcript::Transcript;
 
 mod transcript;
 
+#[cfg(unix)]
+use crate::platform::unix::mmap as checks;
+#[cfg(windows)]
+use crate::platform::windows::mmap as checks;
+
 pub static PROBE: ProbeDef = ProbeDef {
     name: "mmap",
     kind: ProbeKind::Memory,
@@ -115,17 +120,13 @@ pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
     )
 }
 
-#[cfg(unix)]
+#[cfg(any(unix, windows))]
 fn run_checks(dir: &std::path::Path, resume_at: Option<&str>, out: &mut dyn std::io::Write) -> i32 {
     let target = dir.display().to_string();
     let start_index = resume_at
-        .and_then(|r| {
-            crate::platform::unix::mmap::CHECKS
-                .iter()
-                .position(|(id, _)| *id == r)
-        })
+        .and_then(|r| checks::CHECKS.iter().position(|(id, _)| *id == r))
         .unwrap_or(0);
-    for (id, check) in crate::platform::unix::mmap::CHECKS.iter().skip(start_index) {
+    for (id, check) in checks::CHECKS.iter().skip(start_index) {
         if writeln!(out, "begin {id}")
             .and_then(|_| out.flush())
             .is_err()
@@ -163,7 +164,7 @@ fn run_checks(dir: &std::path::Path, resume_at: Option<&str>, out: &mut dyn std:
     0
 }
 
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 fn run_checks(
     _dir: &std::path::Path,
     _resume_at: Option<&str>,
@@ -174,7 +175,7 @@ fn run_checks(
 
 /// The checks' files (`mmap-*`) are removed after each check so a small filesystem is not
 /// filled by earlier checks before `mmap.fill` runs.
-#[cfg(unix)]
+#[cfg(any(unix, windows))]
 fn remove_check_files(dir: &std::path::Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -196,7 +197,7 @@ mod tests {
         crate::probe::testing::assert_skips_without_executable_or_scratch(&PROBE, &IDS);
     }
 
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     fn lines_of_a_real_run(dir: &std::path::Path) -> Vec<String> {
         let mut out = Vec::new();
         assert_eq!(run_checks(dir, None, &mut out), 0);
@@ -207,7 +208,7 @@ mod tests {
             .collect()
     }
 
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     #[test]
     fn a_real_in_process_run_passes_every_check_and_is_retargeted_to_the_data_dir() {
         let dir = tempfile::tempdir().unwrap();
@@ -226,13 +227,10 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     #[test]
     fn ids_match_the_checks_the_worker_runs() {
-        let run: Vec<&str> = crate::platform::unix::mmap::CHECKS
-            .iter()
-            .map(|(id, _)| *id)
-            .collect();
+        let run: Vec<&str> = checks::CHECKS.iter().map(|(id, _)| *id).collect();
         assert_eq!(run, IDS);
     }
 }

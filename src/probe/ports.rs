@@ -41,11 +41,24 @@ pub(super) const RECORDED_HOST: &str =
     "host is recorded (--host-root); live network probes do not apply to it";
 
 /// The WSL2 state in which every bind() fails with ENOSYS (microsoft/WSL#9587, #9971).
+/// On Windows, WSAEACCES from bind() on loopback means the port lies in an excluded port
+/// range (reserved by Hyper-V / WinNAT / Docker Desktop, often after an update). Windows has
+/// no public API that lists those ranges, so the range itself is reported as unknown.
 pub(super) fn bind_errno_note(errno: &str) -> Option<&'static str> {
-    (errno == "ENOSYS").then_some(
-        "ENOSYS from bind() matches the known WSL2 state where every bind() returns ENOSYS \
-         (microsoft/WSL#9587, microsoft/WSL#9971)",
-    )
+    match errno {
+        "ENOSYS" => Some(
+            "ENOSYS from bind() matches the known WSL2 state where every bind() returns ENOSYS \
+             (microsoft/WSL#9587, microsoft/WSL#9971)",
+        ),
+        "WSAEACCES" => Some(
+            "WSAEACCES from bind() on loopback means the port is inside a Windows excluded \
+             port range (reserved by Hyper-V/WinNAT, e.g. for WSL2 or Docker Desktop); the \
+             range is unknown here (no public API lists it): see \
+             `netsh interface ipv4 show excludedportrange protocol=tcp`, and pick a port \
+             outside it or restart the winnat service",
+        ),
+        _ => None,
+    }
 }
 
 /// Errors meaning "this host has no IPv6 loopback", which are recorded, not failures.
@@ -352,7 +365,8 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         assert_eq!(
-            try_bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))),
+            try_bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+                .map_err(|e| crate::errno::meaning(&e).to_string()),
             Err("EADDRINUSE".to_string())
         );
         drop(listener);

@@ -110,7 +110,7 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
             return; // the engine reports the rest as timeout
         }
         let start = Instant::now();
-        let obs = if !cfg!(unix) {
+        let obs = if !cfg!(any(unix, windows)) {
             Observation::skipped(
                 id,
                 &target,
@@ -198,7 +198,14 @@ mod sys {
     ) -> Result<(), (&'static str, std::io::Error)> {
         crate::platform::unix::uds::round_trip(path, timeout).map_err(|e| (e.step, e.error))
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    pub fn round_trip(
+        path: &Path,
+        timeout: Duration,
+    ) -> Result<(), (&'static str, std::io::Error)> {
+        crate::platform::windows::uds::round_trip(path, timeout).map_err(|e| (e.step, e.error))
+    }
+    #[cfg(not(any(unix, windows)))]
     pub fn round_trip(
         _path: &Path,
         _timeout: Duration,

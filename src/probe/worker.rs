@@ -223,7 +223,7 @@ pub fn prerequisites<'a>(
         );
         return None;
     };
-    if cfg!(not(unix)) {
+    if cfg!(not(any(unix, windows))) {
         skip_all("not implemented on this OS yet".into(), None);
         return None;
     }

@@ -114,8 +114,22 @@ pub fn skip(test: &str, why: &str) {
     eprintln!("SKIP {test}: {why}");
 }
 
+#[cfg(unix)]
 pub fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
+}
+
+/// Root means Unix root: the tests that need it (mounts, namespaces) are Unix-only.
+#[cfg(not(unix))]
+pub fn is_root() -> bool {
+    false
+}
+
+/// True when the test binary runs under Wine (the Windows build tested on Linux): Wine maps
+/// the Unix root to `Z:\`, so Linux's `/proc/self` shows through. Used only to tolerate
+/// documented Wine differences, never to skip a check on real Windows.
+pub fn under_wine() -> bool {
+    cfg!(windows) && std::path::Path::new("Z:\\proc\\self\\status").exists()
 }
 
 pub fn have_tool(name: &str) -> bool {
@@ -141,8 +155,20 @@ pub fn privileged(test: &str, tools: &[&str]) -> bool {
 /// A byte-for-byte picture of a directory tree: relative path → (kind, mode, contents).
 pub type Snapshot = BTreeMap<PathBuf, (String, u32, Vec<u8>)>;
 
-pub fn snapshot(dir: &Path) -> Snapshot {
+/// The permission bits that matter for "unchanged": the Unix mode, or on Windows the
+/// read-only attribute (the only permission std exposes there).
+#[cfg(unix)]
+fn mode_of(m: &std::fs::Metadata) -> u32 {
     use std::os::unix::fs::PermissionsExt;
+    m.permissions().mode()
+}
+
+#[cfg(not(unix))]
+fn mode_of(m: &std::fs::Metadata) -> u32 {
+    u32::from(m.permissions().readonly())
+}
+
+pub fn snapshot(dir: &Path) -> Snapshot {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -155,7 +181,7 @@ pub fn snapshot(dir: &Path) -> Snapshot {
             let Ok(m) = std::fs::symlink_metadata(&p) else {
                 continue;
             };
-            let mode = m.permissions().mode();
+            let mode = mode_of(&m);
             if m.is_dir() {
                 out.insert(rel, ("dir".into(), mode, Vec::new()));
                 stack.push(p);
@@ -254,6 +280,11 @@ pub fn tempdir() -> (tempfile::TempDir, String) {
         .expect("canonicalize")
         .display()
         .to_string();
+    // Windows canonical paths are verbatim (`\\?\C:\…`); users pass `C:\…`.
+    let p = match p.strip_prefix("\\\\?\\") {
+        Some(rest) if cfg!(windows) => rest.to_string(),
+        _ => p,
+    };
     (t, p)
 }
 

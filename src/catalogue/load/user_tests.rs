@@ -121,6 +121,7 @@ fn requirement(id: &str, probe: &str, scope: ReqScope) -> Requirement {
         expect: None,
         errnos: vec![],
         violated_when_applicable: false,
+        remediation_windows: None,
         explain: "Explained.".into(),
         remediation: "Fix it.".into(),
         source: "https://example.org".into(),

@@ -84,7 +84,7 @@ pub fn networking_mode_from(command: &mut Command, timeout: Duration) -> Result<
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

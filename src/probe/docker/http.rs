@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Endpoint {
     Unix(PathBuf),
+    /// A Windows named pipe (`\\.\pipe\docker_engine`, Docker Desktop's default).
+    Pipe(PathBuf),
     Tcp(SocketAddr),
     /// Not probed, and why.
     NotProbed(String),
@@ -20,7 +22,7 @@ impl Endpoint {
     /// How the endpoint is shown in the report (`/var/run/docker.sock`, `tcp://127.0.0.1:2375`).
     pub fn display(&self) -> Option<String> {
         match self {
-            Endpoint::Unix(p) => Some(p.display().to_string()),
+            Endpoint::Unix(p) | Endpoint::Pipe(p) => Some(p.display().to_string()),
             Endpoint::Tcp(a) => Some(format!("tcp://{a}")),
             Endpoint::NotProbed(_) => None,
         }
@@ -36,11 +38,20 @@ pub fn endpoint(docker_host: Option<&str>, tls_verify: bool) -> Endpoint {
         return if cfg!(unix) {
             Endpoint::Unix(PathBuf::from("/var/run/docker.sock"))
         } else {
-            Endpoint::NotProbed(
-                "the default Docker endpoint here is a named pipe; not probed yet".into(),
-            )
+            Endpoint::Pipe(PathBuf::from(DEFAULT_PIPE))
         };
     };
+    if let Some(path) = value.strip_prefix("npipe://") {
+        // `npipe:////./pipe/docker_engine` → `\\.\pipe\docker_engine`; only local pipes.
+        let path = path.replace('/', "\\");
+        return if cfg!(windows) && path.starts_with("\\\\.\\pipe\\") {
+            Endpoint::Pipe(PathBuf::from(path))
+        } else {
+            Endpoint::NotProbed(
+                "DOCKER_HOST is a named pipe; probed only on Windows, and only a local one".into(),
+            )
+        };
+    }
     if let Some(path) = value.strip_prefix("unix://") {
         return if cfg!(unix) {
             Endpoint::Unix(PathBuf::from(path))
@@ -108,6 +119,9 @@ fn tcp_endpoint(rest: &str, tls_verify: bool) -> Endpoint {
     }
 }
 
+/// Docker Desktop's engine pipe on Windows.
+pub const DEFAULT_PIPE: &str = "\\\\.\\pipe\\docker_engine";
+
 /// An HTTP answer: status code and body (de-chunked).
 #[derive(Debug, PartialEq)]
 pub struct Answer {
@@ -135,6 +149,7 @@ pub fn get(ep: &Endpoint, path: &str, deadline: Instant) -> io::Result<Answer> {
             Socket::new(Domain::for_address(*a), Type::STREAM, None)?,
             SockAddr::from(*a),
         ),
+        Endpoint::Pipe(p) => return get_over_pipe(p, path, deadline),
         _ => return Err(io::ErrorKind::Unsupported.into()),
     };
     sock.connect_timeout(&addr, left()?)?;
@@ -157,6 +172,62 @@ pub fn get(ep: &Endpoint, path: &str, deadline: Instant) -> io::Result<Answer> {
         }
     }
     parse(&raw).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an HTTP response"))
+}
+
+/// `GET path` over a named pipe. Pipe reads have no timeout of their own, so the exchange
+/// runs on a helper thread and is abandoned at the deadline (the thread ends when the
+/// daemon answers or closes, or with the process). Opening a pipe that does not exist fails
+/// at once (ERROR_FILE_NOT_FOUND), one whose instances are all busy with ERROR_PIPE_BUSY.
+fn get_over_pipe(pipe: &std::path::Path, path: &str, deadline: Instant) -> io::Result<Answer> {
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(pipe)?;
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: wsl-vecprobe\r\n\r\n");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let result = (|| {
+            file.write_all(request.as_bytes())?;
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 8192];
+            loop {
+                match file.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => raw.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break,
+                    Err(e) => return Err(e),
+                }
+                // HTTP/1.0: the daemon closes after the body; stop early once it is complete.
+                if let Some(a) = parse(&raw)
+                    && complete(&raw, &a)
+                {
+                    return Ok(a);
+                }
+                if raw.len() > 4 << 20 {
+                    break;
+                }
+            }
+            parse(&raw)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an HTTP response"))
+        })();
+        let _ = tx.send(result);
+    });
+    let left = deadline.saturating_duration_since(Instant::now());
+    rx.recv_timeout(left)
+        .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
+}
+
+/// Whether a parsed answer holds its whole body (Content-Length reached).
+fn complete(raw: &[u8], answer: &Answer) -> bool {
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    head.lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .is_some_and(|n| answer.body.len() >= n)
 }
 
 /// Parse a complete HTTP/1.x response.
@@ -241,7 +312,6 @@ mod tests {
             "tcp://10.0.0.5:2375",
             "tcp://docker.example:2375",
             "ssh://me@box",
-            "npipe:////./pipe/docker_engine",
             "tcp://127.0.0.1:2376",
         ] {
             let ep = endpoint(Some(not_probed), false);
@@ -252,6 +322,13 @@ mod tests {
                 !why.contains("example") && !why.contains("10.0.0.5"),
                 "{why}"
             );
+        }
+        let pipe = endpoint(Some("npipe:////./pipe/docker_engine"), false);
+        if cfg!(windows) {
+            assert_eq!(pipe, Endpoint::Pipe(DEFAULT_PIPE.into()));
+            assert_eq!(endpoint(None, false), pipe);
+        } else {
+            assert!(matches!(pipe, Endpoint::NotProbed(_)));
         }
         assert!(matches!(
             endpoint(Some("tcp://127.0.0.1:2375"), true),

@@ -1,9 +1,12 @@
-//! The two-process lock checks (Unix): the child that holds a lock (`__worker lock-hold`)
+//! The two-process lock checks (Unix and Windows): the child that holds a lock (`__worker lock-hold`)
 //! and the parent's attempts against it, one thread per check.
 
 use super::IDS;
 use crate::observation::{Observation, Status};
+#[cfg(unix)]
 use crate::platform::unix::locks::{LockCall, is_contention, try_lock_exclusive, unlock};
+#[cfg(windows)]
+use crate::platform::windows::locks::{LockCall, is_contention, try_lock_exclusive, unlock};
 use crate::probe::Sink;
 use crate::probe::worker::WorkerProcess;
 use std::fs::{File, OpenOptions};
@@ -154,6 +157,9 @@ fn exclusion(
     holder.wait(deadline);
     let after = try_lock_exclusive(&own, call);
     if after.is_ok() {
+        // The result is ignored on purpose: Wine 8 answers a whole-file unlock with
+        // ERROR_LOCK_VIOLATION although it released the lock (WineHQ bug 59711), and
+        // release is what `after` just proved anyway.
         let _ = unlock(&own, call);
     }
     let syscall = call.syscall();
@@ -190,7 +196,14 @@ fn exclusion(
         .elapsed_since(start)
 }
 
+/// How the conflict check names the held and the tried lock.
+#[cfg(unix)]
+const CONFLICT_NAMES: (&str, &str) = ("flock(LOCK_EX)", "fcntl(F_SETLK)");
+#[cfg(windows)]
+const CONFLICT_NAMES: (&str, &str) = ("a whole-file LockFileEx", "a byte-range LockFileEx");
+
 /// `lock.flock_fcntl_conflict`: a child holds flock(LOCK_EX); is our fcntl(F_SETLK) refused?
+/// (On Windows: a whole-file LockFileEx held, a byte-range LockFileEx tried.)
 fn flock_fcntl_conflict(
     exe: &Path,
     scratch: &Path,
@@ -212,21 +225,22 @@ fn flock_fcntl_conflict(
         Err(o) => return o.elapsed_since(start),
     };
     let holder_pid = holder.pid();
+    let (flock, fcntl) = CONFLICT_NAMES;
     let attempt = try_lock_exclusive(&own, LockCall::Fcntl);
     if attempt.is_ok() {
         let _ = unlock(&own, LockCall::Fcntl);
     }
     holder.wait(deadline);
     let o = match attempt {
-        Ok(()) => Observation::pass(id, target, format!("fcntl(F_SETLK) was granted while pid {holder_pid} held flock(LOCK_EX): the two lock families are independent here")).with("conflict", false),
+        Ok(()) => Observation::pass(id, target, format!("{fcntl} was granted while pid {holder_pid} held {flock}: the two lock families are independent here")).with("conflict", false),
         Err(e) if is_contention(&e) => {
             let name = crate::errno::io_error_name(&e);
-            Observation::pass(id, target, format!("fcntl(F_SETLK) was refused ({name}) while pid {holder_pid} held flock(LOCK_EX): flock and POSIX locks conflict here (as on 9p, which converts flock to a POSIX lock)"))
+            Observation::pass(id, target, format!("{fcntl} was refused ({name}) while pid {holder_pid} held {flock}: flock and POSIX locks conflict here (as on 9p, which converts flock to a POSIX lock)"))
                 .with("conflict", true)
                 .with("refused_with", name)
         }
         Err(e) => {
-            let what = format!("fcntl(F_SETLK) while pid {holder_pid} held flock(LOCK_EX); the conflict could not be observed");
+            let what = format!("{fcntl} while pid {holder_pid} held {flock}; the conflict could not be observed");
             Observation::from_io_error(id, target, &what, &e).with("conflict", serde_json::Value::Null)
         }
     };

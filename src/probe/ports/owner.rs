@@ -1,6 +1,7 @@
 //! Who holds a busy port: the `ports` probe's owner lookup. On Linux one read of
 //! /proc/net/tcp{,6} and one deadline-bounded scan of /proc/*/fd for all busy ports at once
-//! (`platform::unix::netowner`); elsewhere not implemented yet.
+//! (`platform::unix::netowner`); on Windows `GetExtendedTcpTable` with the owner's image
+//! (`platform::windows::netowner`).
 
 use super::PortCheck;
 use std::time::Instant;
@@ -22,6 +23,9 @@ impl OwnerInfo {
                 "held by pid {pid} ({})",
                 self.command.as_deref().unwrap_or("command unreadable")
             ),
+            (None, "deadline") if cfg!(windows) => {
+                "owner unknown: the deadline passed before GetExtendedTcpTable answered".into()
+            }
             (None, "deadline") => {
                 "owner unknown: the deadline passed before /proc/*/fd was fully scanned".into()
             }
@@ -35,6 +39,12 @@ impl OwnerInfo {
             (None, "not-found") => "owner unknown: no socket on this port in this network \
                                     namespace's /proc/net/tcp{,6}"
                 .into(),
+            (None, "no-pid") => {
+                "owner unknown: the TCP table lists the socket without an owning pid".into()
+            }
+            (None, "unreadable") if cfg!(windows) => {
+                "owner unknown: GetExtendedTcpTable failed".into()
+            }
             (None, "unreadable") => "owner unknown: /proc/net/tcp unreadable".into(),
             _ => "owner lookup not implemented on this OS".into(),
         }
@@ -91,7 +101,62 @@ pub(super) fn find_owners(busy: &[PortCheck], deadline: Instant) -> Vec<OwnerInf
         .collect()
 }
 
-#[cfg(not(target_os = "linux"))]
+/// Windows: one `GetExtendedTcpTable` per port (v4 and v6); a listener wins over other
+/// states. The table walk can be slow (Wine builds it by scanning /proc), so it runs on a
+/// helper thread and is abandoned at the deadline.
+#[cfg(windows)]
+pub(super) fn find_owners(busy: &[PortCheck], deadline: Instant) -> Vec<OwnerInfo> {
+    let ports: Vec<u16> = busy.iter().map(|c| c.port).collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(ports.iter().map(|p| windows_owner(*p)).collect::<Vec<_>>());
+    });
+    let left = deadline.saturating_duration_since(Instant::now());
+    rx.recv_timeout(left).unwrap_or_else(|_| {
+        busy.iter()
+            .map(|_| OwnerInfo {
+                lookup: "deadline",
+                ..OwnerInfo::default()
+            })
+            .collect()
+    })
+}
+
+#[cfg(windows)]
+fn windows_owner(port: u16) -> OwnerInfo {
+    use crate::platform::windows::netowner;
+    match netowner::owners_of(port) {
+        Err(_) => OwnerInfo {
+            lookup: "unreadable",
+            ..OwnerInfo::default()
+        },
+        Ok(owners) => {
+            let best = owners
+                .iter()
+                .find(|o| o.state == 2)
+                .or_else(|| owners.first());
+            match best {
+                None => OwnerInfo {
+                    lookup: "not-found",
+                    ..OwnerInfo::default()
+                },
+                // pid 0 is the idle process, never an owner: the table did not say.
+                Some(o) if o.pid == 0 => OwnerInfo {
+                    lookup: "no-pid",
+                    ..OwnerInfo::default()
+                },
+                Some(o) => OwnerInfo {
+                    pid: Some(o.pid),
+                    command: netowner::image_of(o.pid),
+                    uid: None,
+                    lookup: "found",
+                },
+            }
+        }
+    }
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(super) fn find_owners(busy: &[PortCheck], _deadline: Instant) -> Vec<OwnerInfo> {
     busy.iter()
         .map(|_| OwnerInfo {

@@ -61,12 +61,57 @@ pub fn find(env: Env, cwd: Option<&Path>) -> Result<Interpreter, Vec<String>> {
         &["python3", "python"]
     };
     for name in names {
-        if let Some(path) = super::super::docker::find_on_path(&path_var, &[name]) {
+        for path in on_path(&path_var, name) {
+            if is_store_stub(&path) {
+                notes.push(format!(
+                    "{} is the Microsoft Store's python.exe stub (an app execution alias that opens the Store), not an interpreter",
+                    path.display()
+                ));
+                continue;
+            }
             let via = format!("PATH:{}", name.trim_end_matches(".exe"));
             return Ok(found(path, via, notes, env, cwd));
         }
     }
+    // Windows: the `py` launcher (python.org installs put it in C:\Windows) picks the newest
+    // installed Python 3, also when none is on PATH.
+    if cfg!(windows)
+        && let Some(path) = super::super::docker::find_on_path(&path_var, &["py.exe"])
+    {
+        notes.push(
+            "found through the py launcher, which starts the newest installed Python 3".into(),
+        );
+        return Ok(found(path, "py launcher".into(), notes, env, cwd));
+    }
     Err(notes)
+}
+
+/// Every executable file named `name` on PATH, in PATH order.
+fn on_path(path_var: &str, name: &str) -> Vec<PathBuf> {
+    std::env::split_paths(path_var)
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|d| d.join(name))
+        .filter(|p| {
+            let dir = p.parent().unwrap_or(p).to_string_lossy();
+            // An app execution alias may not resolve as a file; its own entry still exists.
+            super::super::docker::find_on_path(&dir, &[name]).is_some()
+                || (is_store_stub(p) && p.symlink_metadata().is_ok())
+        })
+        .collect()
+}
+
+/// The Microsoft Store stub: `…\Microsoft\WindowsApps\python.exe` (or python3.exe), an
+/// app execution alias that opens the Store instead of running Python.
+pub fn is_store_stub(path: &Path) -> bool {
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_ascii_lowercase())
+        .collect();
+    let n = parts.len();
+    n >= 3
+        && parts[n - 2] == "windowsapps"
+        && parts[n - 3] == "microsoft"
+        && parts[n - 1].starts_with("python")
 }
 
 fn found(
@@ -323,6 +368,25 @@ fn major_minor(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_store_stub_is_recognised_by_its_place() {
+        let stub: PathBuf = [
+            "C:\\",
+            "Users",
+            "u",
+            "AppData",
+            "Local",
+            "Microsoft",
+            "WindowsApps",
+            "python.exe",
+        ]
+        .iter()
+        .collect();
+        assert!(is_store_stub(&stub));
+        let real: PathBuf = ["C:\\", "Python312", "python.exe"].iter().collect();
+        assert!(!is_store_stub(&real));
+    }
 
     #[test]
     fn numeric_versions_keep_at_most_three_numeric_parts() {

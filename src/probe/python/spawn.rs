@@ -157,7 +157,7 @@ mod tests {
             Instant::now() + SPAWN_TIMEOUT,
         );
         assert!(
-            matches!(outcome, Outcome::NotStarted(ref e, _) if e == "ENOENT"),
+            matches!(outcome, Outcome::NotStarted(ref e, _) if crate::errno::meaning(e) == "ENOENT"),
             "{outcome:?}"
         );
     }

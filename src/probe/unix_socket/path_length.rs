@@ -38,7 +38,11 @@ pub fn limit() -> usize {
     {
         crate::platform::unix::uds::sun_path_capacity()
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        crate::platform::windows::uds::sun_path_capacity()
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         108
     }
@@ -170,9 +174,45 @@ pub fn measure(scratch: &Path, cap: usize) -> Result<usize, String> {
     }
 }
 
-#[cfg(not(unix))]
+/// Windows: the same boundary binds; afunix.sys refuses an over-long path with WSAEFAULT
+/// or WSAEINVAL (socket2 already refuses one that cannot fit sun_path, with InvalidInput).
+#[cfg(windows)]
+pub fn measure(scratch: &Path, cap: usize) -> Result<usize, String> {
+    use crate::platform::windows::uds::bind_only;
+    let dir = scratch.to_string_lossy().into_owned();
+    if dir.len() + 2 > cap - 1 {
+        return Err(format!(
+            "the scratch dir path is already {} bytes",
+            dir.len()
+        ));
+    }
+    let path_of = |len: usize| {
+        let mut p = dir.clone();
+        p.push('\\');
+        while p.len() < len {
+            p.push('m');
+        }
+        std::path::PathBuf::from(p)
+    };
+    if let Err(e) = bind_only(&path_of(cap - 1)) {
+        let errno = crate::errno::io_error_name(&e);
+        return Err(format!("a {}-byte path was refused ({errno})", cap - 1));
+    }
+    match bind_only(&path_of(cap)) {
+        Ok(()) => Err(format!("a {cap}-byte path was accepted too")),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Ok(cap),
+        Err(e) => match crate::errno::io_error_name(&e).as_str() {
+            "WSAEINVAL" | "WSAEFAULT" | "WSAENAMETOOLONG" => Ok(cap),
+            other => Err(format!(
+                "a {cap}-byte path was refused with {other}, not a length error"
+            )),
+        },
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
 pub fn measure(_scratch: &Path, _cap: usize) -> Result<usize, String> {
-    Err("not implemented on this OS yet".into())
+    Err("no AF_UNIX on this OS".into())
 }
 
 #[cfg(test)]

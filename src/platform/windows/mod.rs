@@ -1,0 +1,31 @@
+//! Windows system calls used by probes and host facts (`windows-sys`), the twin of
+//! `platform::unix`: volumes, locks, memory maps, memory, socket owners, the registry.
+
+pub mod fileops;
+pub mod locks;
+pub mod memory;
+pub mod mmap;
+pub mod netowner;
+pub mod registry;
+pub mod uds;
+pub mod volume;
+pub mod wsl;
+
+/// True when running under Wine (the Windows build tested on Linux in CI): Wine maps the
+/// Unix root to `Z:\`, so the Linux `/proc/self` is visible there. Used only by tests, to
+/// tolerate documented Wine differences; never by a probe.
+pub fn under_wine() -> bool {
+    std::path::Path::new("Z:\\proc\\self\\status").exists()
+}
+
+/// A Rust string as a NUL-terminated UTF-16 buffer for the `…W` APIs.
+pub fn wide(s: &std::ffi::OsStr) -> Vec<u16> {
+    use std::os::windows::ffi::OsStrExt;
+    s.encode_wide().chain(std::iter::once(0)).collect()
+}
+
+/// A NUL-terminated (or full) UTF-16 buffer back to a String.
+pub fn from_wide(buf: &[u16]) -> String {
+    let end = buf.iter().position(|c| *c == 0).unwrap_or(buf.len());
+    String::from_utf16_lossy(&buf[..end])
+}
