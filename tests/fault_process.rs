@@ -371,6 +371,7 @@ fn ctrl_c_mid_run_exits_130_promptly_and_leaves_nothing_behind() {
 }
 
 /// A user profile with resource floors, judged under real rlimits set by prlimit.
+#[cfg(target_os = "linux")]
 fn floored_profile(at: &std::path::Path) -> String {
     let path = at.join("floored.toml");
     std::fs::write(
@@ -398,6 +399,7 @@ source = "https://example.org/as"
     path.display().to_string()
 }
 
+#[cfg(target_os = "linux")]
 fn floored_verdict(limits: &[&str], profile: &str, dir: &str) -> (String, serde_json::Value) {
     let mut cmd = Command::new("prlimit");
     cmd.args(limits)
@@ -419,6 +421,8 @@ fn floored_verdict(limits: &[&str], profile: &str, dir: &str) -> (String, serde_
     (b["verdict"].as_str().unwrap_or_default().to_string(), b)
 }
 
+/// Linux only: prlimit, /proc/locks holders and flock(1) have no Windows counterpart here.
+#[cfg(target_os = "linux")]
 #[test]
 fn resource_floors_block_under_the_floor_and_degrade_close_to_it() {
     if !have_tool("prlimit") {
@@ -462,6 +466,7 @@ fn resource_floors_block_under_the_floor_and_degrade_close_to_it() {
 }
 
 /// Wait until `pred` holds (or fail after 5 s).
+#[cfg(target_os = "linux")]
 fn wait_for(what: &str, pred: impl Fn() -> bool) {
     let start = Instant::now();
     while !pred() {
@@ -470,6 +475,7 @@ fn wait_for(what: &str, pred: impl Fn() -> bool) {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn python_holder(code: &str, ready: &std::path::Path) -> Holder {
     let child = Command::new("python3")
         .args(["-c", code])
@@ -480,6 +486,8 @@ fn python_holder(code: &str, ready: &std::path::Path) -> Holder {
     Holder(child)
 }
 
+/// Linux only: prlimit, /proc/locks holders and flock(1) have no Windows counterpart here.
+#[cfg(target_os = "linux")]
 #[test]
 fn stores_in_use_inside_a_data_dir_are_found_with_their_holder_and_block_who_refuses_a_second_opener()
  {
@@ -580,6 +588,7 @@ fn stores_in_use_inside_a_data_dir_are_found_with_their_holder_and_block_who_ref
     assert_unchanged(&before, root);
 }
 
+#[cfg(target_os = "linux")]
 fn backend_evidence(report: &serde_json::Value, id: &str, dir: &str) -> String {
     backend(report, id, Some(dir))["evidence"]
         .as_str()
@@ -587,6 +596,8 @@ fn backend_evidence(report: &serde_json::Value, id: &str, dir: &str) -> String {
         .to_string()
 }
 
+/// Linux only: prlimit, /proc/locks holders and flock(1) have no Windows counterpart here.
+#[cfg(target_os = "linux")]
 #[test]
 fn the_tools_own_descriptor_exhaustion_is_an_error_never_a_hosts_failure() {
     if !have_tool("prlimit") {
@@ -671,6 +682,8 @@ fn an_http_proxy_blocks_the_backends_whose_client_is_httpx_but_not_a_proxy_httpx
     assert_eq!(o["values"]["bypass"]["localhost"], true, "{o:#}");
 }
 
+/// Linux only: prlimit, /proc/locks holders and flock(1) have no Windows counterpart here.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_shell_or_an_open_file_in_an_unlocked_store_is_no_second_opener() {
     if !have_tool("python3") {

@@ -2,6 +2,7 @@
 
 mod common;
 use common::*;
+#[cfg(target_os = "linux")]
 use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
@@ -65,10 +66,12 @@ fn json_escaped(s: &str) -> String {
     s.replace('\\', "\\\\")
 }
 
+#[cfg(target_os = "linux")]
 fn schema() -> Value {
     serde_json::from_str(include_str!("../reports/schema.json")).expect("schema parses")
 }
 
+#[cfg(target_os = "linux")]
 fn assert_valid(report: &Value, what: &str) {
     let validator = jsonschema::validator_for(&schema()).expect("schema compiles");
     let errors: Vec<String> = validator
@@ -79,6 +82,7 @@ fn assert_valid(report: &Value, what: &str) {
 }
 
 /// `check` in a private UTS namespace whose host name is `name`.
+#[cfg(target_os = "linux")]
 fn check_as_host(name: &str, args: &[&str]) -> Run {
     let mut cmd = Command::new("unshare");
     cmd.args([
@@ -97,6 +101,7 @@ fn check_as_host(name: &str, args: &[&str]) -> Run {
 
 /// Every string of the report that the catalogue or the probes' naming own (ids, commands,
 /// explanations, remediation, enums): redaction must leave all of them as they are.
+#[cfg(target_os = "linux")]
 fn owned_strings(report: &Value) -> Vec<String> {
     let mut out = Vec::new();
     for p in report["probes"].as_array().unwrap() {
@@ -127,6 +132,8 @@ fn owned_strings(report: &Value) -> Vec<String> {
     out
 }
 
+/// Linux only: a UTS namespace (unshare -u) and the OS account from getpwuid.
+#[cfg(target_os = "linux")]
 #[test]
 fn redact_leaves_ids_and_commands_alone_when_the_host_name_is_a_report_word() {
     if !privileged("redact_host_names_that_collide", &["unshare", "hostname"]) {
@@ -164,6 +171,8 @@ fn redact_leaves_ids_and_commands_alone_when_the_host_name_is_a_report_word() {
     }
 }
 
+/// Linux only: a UTS namespace (unshare -u) and the OS account from getpwuid.
+#[cfg(target_os = "linux")]
 #[test]
 fn redact_hides_a_distinctive_host_name_in_any_case() {
     if !privileged("redact_distinctive_host_name", &["unshare", "hostname"]) {
@@ -187,6 +196,8 @@ fn redact_hides_a_distinctive_host_name_in_any_case() {
     }
 }
 
+/// Linux only: a UTS namespace (unshare -u) and the OS account from getpwuid.
+#[cfg(target_os = "linux")]
 #[test]
 fn redact_takes_the_user_and_home_from_the_os_not_the_environment() {
     if !privileged("redact_user_from_os", &[]) {

@@ -1,5 +1,8 @@
 //! Any number of data dirs gets real observations: probes run on a bounded pool (threads and
 //! child processes stay few), and the same dir given twice (also via a symlink) is judged once.
+// Linux only: these faults (hung FUSE mounts, FIFOs, /dev/full, signals, /proc, symlinks,
+// non-UTF-8 byte paths) are made with Linux tools; Windows has no counterpart test yet.
+#![cfg(target_os = "linux")]
 
 mod common;
 use common::*;

@@ -21,6 +21,9 @@ pub struct Passed {
 pub struct Failed {
     pub errno: Option<String>,
     pub message: String,
+    /// A plain file step before the mapping under test failed (create, open, write the
+    /// content): the check could not be made, which says nothing about memory maps (as on Unix).
+    pub precondition: bool,
 }
 
 pub type CheckResult = Result<Passed, Failed>;
@@ -45,6 +48,15 @@ fn call(what: &str, err: io::Error) -> Failed {
     Failed {
         message: format!("{what}: {name} ({err})"),
         errno: Some(name),
+        precondition: false,
+    }
+}
+
+/// A failed preparation step (see [`Failed::precondition`]).
+fn setup(what: &str, err: io::Error) -> Failed {
+    Failed {
+        precondition: true,
+        ..call(&format!("could not prepare the check: {what}"), err)
     }
 }
 
@@ -52,6 +64,7 @@ fn mismatch(message: String) -> Failed {
     Failed {
         errno: None,
         message,
+        precondition: false,
     }
 }
 
@@ -112,8 +125,8 @@ fn private(dir: &Path) -> CheckResult {
     let data = pattern(16 * 1024, 3);
     create_rw(&path)
         .and_then(|mut f| f.write_all(&data))
-        .map_err(|e| call("write the file", e))?;
-    let file = File::open(&path).map_err(|e| call("open read-only", e))?;
+        .map_err(|e| setup("write the file", e))?;
+    let file = File::open(&path).map_err(|e| setup("open read-only", e))?;
     // SAFETY: the file is private to this worker; nobody truncates it while mapped.
     let mut map = unsafe { memmap2::MmapOptions::new().map_copy(&file) }.map_err(|e| {
         call(
@@ -144,10 +157,10 @@ fn private(dir: &Path) -> CheckResult {
 fn shared_rw(dir: &Path) -> CheckResult {
     let path = dir.join("mmap-shared.bin");
     let len = 64 * 1024;
-    let file = create_rw(&path).map_err(|e| call("create", e))?;
+    let file = create_rw(&path).map_err(|e| setup("create", e))?;
     (&file)
         .write_all(&vec![0u8; len])
-        .map_err(|e| call("write zeros", e))?;
+        .map_err(|e| setup("write zeros", e))?;
     // SAFETY: private file of this worker, fixed length while mapped.
     let mut map = unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(|e| {
         call(
@@ -179,12 +192,12 @@ fn two_map(dir: &Path) -> CheckResult {
     let path = dir.join("mmap-two-map.bin");
     let offset = QDRANT_FILE_SIZE / 2;
     let sized = create_rw(&path).and_then(|f| f.set_len(QDRANT_FILE_SIZE as u64));
-    sized.map_err(|e| call("create and set_len(32768)", e))?;
+    sized.map_err(|e| setup("create and set_len(32768)", e))?;
     let rw_file = OpenOptions::new()
         .read(true)
         .write(true)
         .open(&path)
-        .map_err(|e| call("open read-write", e))?;
+        .map_err(|e| setup("open read-write", e))?;
     // SAFETY: private file of this worker, fixed length while mapped.
     let mut write_map = unsafe { memmap2::MmapMut::map_mut(&rw_file) }
         .map_err(|e| call("mmap the writable map", e))?;
@@ -192,7 +205,7 @@ fn two_map(dir: &Path) -> CheckResult {
         .read(true)
         .append(true)
         .open(&path)
-        .map_err(|e| call("open for the read map", e))?;
+        .map_err(|e| setup("open for the read map", e))?;
     // SAFETY: as above.
     let read_map = unsafe { memmap2::Mmap::map(&ro_file) }
         .map_err(|e| call("mmap the second (read-only) map", e))?;
@@ -247,14 +260,14 @@ fn two_map(dir: &Path) -> CheckResult {
 /// while still 0 bytes long does (WSL1 refused that with ENOEXEC) is recorded.
 fn grown_ro(dir: &Path) -> CheckResult {
     let path = dir.join("mmap-grown.bin");
-    let mut writer = create_rw(&path).map_err(|e| call("create empty", e))?;
-    let reader = File::open(&path).map_err(|e| call("open read-only", e))?;
+    let mut writer = create_rw(&path).map_err(|e| setup("create empty", e))?;
+    let reader = File::open(&path).map_err(|e| setup("open read-only", e))?;
     let empty_map = map_empty_file(&reader);
     let len = 64 * 1024;
     let data = pattern(len, 11);
     writer
         .write_all(&data)
-        .map_err(|e| call("grow the file by write()", e))?;
+        .map_err(|e| setup("grow the file by write()", e))?;
     // SAFETY: the file is private to this worker and only grows.
     let map = unsafe { memmap2::Mmap::map(&reader) }
         .map_err(|e| call("MapViewOfFile(FILE_MAP_READ) of the grown file", e))?;
@@ -302,8 +315,8 @@ fn truncate_mapped(dir: &Path) -> CheckResult {
     let path = dir.join("mmap-truncate.bin");
     let (full, half) = (32 * 1024usize, 16 * 1024usize);
     let data = pattern(full, 13);
-    let mut file = create_rw(&path).map_err(|e| call("create", e))?;
-    file.write_all(&data).map_err(|e| call("write", e))?;
+    let mut file = create_rw(&path).map_err(|e| setup("create", e))?;
+    file.write_all(&data).map_err(|e| setup("write", e))?;
     // SAFETY: private file; the map is only read while the file is at least `full` long.
     let map =
         unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(|e| call("CreateFileMapping", e))?;
@@ -356,9 +369,9 @@ fn truncate_mapped(dir: &Path) -> CheckResult {
 /// When the filesystem cannot allocate the pages the write faults with SIGBUS.
 fn fill(dir: &Path) -> CheckResult {
     let path = dir.join("mmap-fill.bin");
-    let file = create_rw(&path).map_err(|e| call("create", e))?;
+    let file = create_rw(&path).map_err(|e| setup("create", e))?;
     file.set_len(FILL_BYTES as u64)
-        .map_err(|e| call("SetEndOfFile to 4 MiB", e))?;
+        .map_err(|e| setup("SetEndOfFile to 4 MiB", e))?;
     // SAFETY: private file of fixed length; a page the filesystem cannot back raises SIGBUS,
     // which kills only this worker process, by design.
     let mut map = unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(|e| {
