@@ -3,33 +3,18 @@
 //! They touch mapped pages, so on a filesystem that cannot back them they die by SIGBUS —
 //! which is why only the worker process (src/probe/mmap.rs) may call them.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-/// What a passing check saw.
-#[derive(Debug)]
-pub struct Passed {
-    pub message: String,
-    pub values: Map<String, Value>,
-}
-
-/// What a failing check saw: the failing call's errno name (if a call failed) and why.
-#[derive(Debug)]
-pub struct Failed {
-    pub errno: Option<String>,
-    pub message: String,
-    /// A plain file step before the mapping under test failed (create, open, write the
-    /// content): the check could not be made, which says nothing about memory maps; the
-    /// data dir's room and writability are observed by `file.*`.
-    pub precondition: bool,
-}
-
-pub type CheckResult = Result<Passed, Failed>;
-pub type CheckFn = fn(&Path) -> CheckResult;
+pub use crate::platform::map_checks::{CheckFn, CheckResult, Failed, Passed};
+use crate::platform::map_checks::{
+    FILL_BYTES, QDRANT_FILE_SIZE, QDRANT_MAGIC, call, create_rw, mismatch, passed, pattern,
+    read_back, setup,
+};
 
 /// Every check, in the order the worker runs them (the one that may SIGBUS last).
 pub const CHECKS: &[(&str, CheckFn)] = &[
@@ -40,68 +25,6 @@ pub const CHECKS: &[(&str, CheckFn)] = &[
     ("mmap.truncate_mapped", truncate_mapped),
     ("mmap.fill", fill),
 ];
-
-const FILL_BYTES: usize = 4 * 1024 * 1024;
-const QDRANT_FILE_SIZE: usize = 32 * 1024;
-const QDRANT_MAGIC: &[u8] = b"qdrant";
-
-fn call(what: &str, err: io::Error) -> Failed {
-    let name = crate::errno::io_error_name(&err);
-    Failed {
-        message: format!("{what}: {name} ({err})"),
-        errno: Some(name),
-        precondition: false,
-    }
-}
-
-/// A failed preparation step (see [`Failed::precondition`]).
-fn setup(what: &str, err: io::Error) -> Failed {
-    Failed {
-        precondition: true,
-        ..call(&format!("could not prepare the check: {what}"), err)
-    }
-}
-
-fn mismatch(message: String) -> Failed {
-    Failed {
-        errno: None,
-        message,
-        precondition: false,
-    }
-}
-
-fn passed(message: impl Into<String>, values: &[(&str, Value)]) -> Passed {
-    let values = values
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    Passed {
-        message: message.into(),
-        values,
-    }
-}
-
-/// Deterministic non-zero bytes, different per seed.
-fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| ((i % 251) as u8).wrapping_mul(7).wrapping_add(seed) | 1)
-        .collect()
-}
-
-fn create_rw(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
-}
-
-fn read_back(path: &Path) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    File::open(path)?.read_to_end(&mut out)?;
-    Ok(out)
-}
 
 fn page_size() -> usize {
     // SAFETY: sysconf has no memory effects.
