@@ -162,7 +162,8 @@ fn odd_but_valid_paths_work_and_are_left_unchanged() {
     }
     let before = snapshot(t.path());
     for name in names {
-        let d = format!("{dir}/{name}");
+        // The path as this OS spells it (the tool shows `C:\x\with space` on Windows).
+        let d = std::path::Path::new(&dir).join(name).display().to_string();
         let r = run(["check", "--data-dir", &d, "--format", "json"], &[]);
         r.assert_no_panic();
         assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);

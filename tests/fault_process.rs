@@ -70,10 +70,12 @@ fn a_data_dir_too_long_for_the_sockets_servers_put_there_is_named() {
     let profile = profile_dir.path().join("sockdb.toml");
     std::fs::write(&profile, SOCKET_IN_DATA_DIR).unwrap();
     let profile = profile.display().to_string();
-    let mut long = dir.clone();
-    while long.len() < 120 {
-        long.push_str("/a-fairly-long-directory-name");
+    let mut long = std::path::PathBuf::from(&dir);
+    while long.as_os_str().len() < 120 {
+        long.push("a-fairly-long-directory-name");
     }
+    // The path as this OS spells it (the tool shows Windows paths with `\`).
+    let long = long.display().to_string();
     std::fs::create_dir_all(&long).unwrap();
     let before = snapshot(t.path());
     let r = run(

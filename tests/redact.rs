@@ -10,8 +10,10 @@ use std::time::Duration;
 #[test]
 fn redact_hides_home_user_and_host_in_every_format() {
     let (_t, base) = tempdir();
-    let home = format!("{base}/home/zed-tester");
-    let proj = format!("{home}/proj");
+    // Paths as this OS spells them (the tool shows Windows paths with `\`).
+    let home = std::path::Path::new(&base).join("home").join("zed-tester");
+    let proj = home.join("proj").display().to_string();
+    let home = home.display().to_string();
     std::fs::create_dir_all(&proj).unwrap();
     #[cfg(unix)]
     let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
@@ -39,7 +41,12 @@ fn redact_hides_home_user_and_host_in_every_format() {
             "{format}: user name leaked"
         );
         assert!(
-            r.stdout.contains("~/proj"),
+            r.stdout
+                .contains(&format!("~{}proj", std::path::MAIN_SEPARATOR))
+                || r.stdout.contains(&json_escaped(&format!(
+                    "~{}proj",
+                    std::path::MAIN_SEPARATOR
+                ))),
             "{format}: the data dir is shown relative to ~"
         );
         if host.len() > 3 {

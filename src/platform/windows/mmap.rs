@@ -348,7 +348,11 @@ mod tests {
             f.errno.as_deref().map(crate::errno::meaning),
             Some("ENOENT")
         );
-        assert!(f.message.starts_with("create: ERROR_"), "{}", f.message);
+        assert!(f.message.contains("create: ERROR_"), "{}", f.message);
+        assert!(
+            f.precondition,
+            "creating the file is preparation, not a map"
+        );
     }
 
     #[test]
