@@ -98,3 +98,21 @@ fn the_table_fits_80_columns_and_splits_no_command_or_url() {
         }
     }
 }
+
+#[test]
+fn a_read_value_that_breaks_a_backend_says_so_in_the_verbose_list() {
+    // linux-plain recorded vm.max_map_count = 65530: the probe read it (pass), and
+    // Elasticsearch's rule found it below its minimum. The row must not read as all-clear.
+    let verbose = check(
+        "linux-plain",
+        "linux-plain",
+        &["/home/user/proj"],
+        "table",
+        &["--verbose"],
+    );
+    let text = verbose.replace('\n', " ");
+    assert!(
+        text.contains("breaks elasticsearch: max-map-count"),
+        "{verbose}"
+    );
+}

@@ -227,7 +227,11 @@ fn probe_table(report: &Report, style: &TableStyle) -> String {
                 width,
                 "    ",
             ));
-            out.push_str(&wrap(&format!("    {}", o.message), width, "    "));
+            out.push_str(&wrap(
+                &format!("    {}{}", o.message, judged_against(report, o)),
+                width,
+                "    ",
+            ));
         }
         return out;
     }
@@ -253,10 +257,34 @@ fn probe_table(report: &Report, style: &TableStyle) -> String {
             status_cell(o.status, style.color),
             Cell::new(o.errno.as_deref().unwrap_or("")),
             Cell::new(format!("{:.1}", o.elapsed_ms)),
-            Cell::new(&o.message),
+            Cell::new(format!("{}{}", o.message, judged_against(report, o))),
         ]);
     }
     t.to_string()
+}
+
+/// A `pass` says the probe made its observation (a value was read); whether that value meets a
+/// backend's need is the rules' call. So the observation's row names the backends whose
+/// requirements it broke (` — breaks elasticsearch: max-map-count`), from the verdicts' own
+/// reasons: the renderer decides nothing.
+fn judged_against(report: &Report, o: &crate::observation::Observation) -> String {
+    use crate::catalogue::rules::Outcome;
+    let mut hits: Vec<String> = Vec::new();
+    for b in &report.backends {
+        for r in &b.reasons {
+            if r.outcome == Outcome::Violated && r.probe == o.id && r.target == o.target {
+                let hit = format!("{}: {}", b.id, r.requirement);
+                if !hits.contains(&hit) {
+                    hits.push(hit);
+                }
+            }
+        }
+    }
+    if hits.is_empty() {
+        String::new()
+    } else {
+        format!(" — breaks {}", hits.join(", "))
+    }
 }
 
 fn verdict_cell(v: Verdict, color: bool) -> Cell {
