@@ -43,6 +43,21 @@ fn a_non_utf8_data_dir_is_probed_and_shown_escaped() {
         skipped.len() <= 2,
         "probes skipped on the dir: {skipped:#?}"
     );
+    // The table and Markdown show the data dir by the same escaped path, and the per-dir
+    // rows find their dir by it. (Some probe messages still print paths lossily.)
+    for format in ["table", "markdown"] {
+        let mut cmd = Command::new(bin());
+        cmd.env("COLUMNS", "400")
+            .args(["check", "--format", format, "--timeout", "3s", "--data-dir"])
+            .arg(&dir);
+        let r = run_cmd(cmd, Duration::from_secs(30));
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        assert!(
+            r.stdout.contains("caf\\xE9-data"),
+            "{format}:\n{}",
+            r.stdout
+        );
+    }
     // Nothing left behind in it.
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
 }

@@ -107,7 +107,7 @@ pub fn render(report: &Report, width: Option<u16>) -> String {
     for d in &report.data_dirs {
         let fs = &d.filesystem;
         rows.push((
-            format!("Data dir {}", d.path.display()),
+            format!("Data dir {}", crate::host::shown(&d.path)),
             fs_summary(fs),
             format!(
                 "{} on {} [{}]",

@@ -4,6 +4,12 @@
 use super::Report;
 use super::table::human_bytes;
 
+/// Text for a code span inside a table cell: GFM still needs `\|` there, but backslash escapes
+/// do not apply in code spans, so a `\` (a Windows path, an escaped byte) stays single.
+fn code_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
 /// Escape a value for a Markdown table cell.
 fn cell(s: &str) -> String {
     s.replace('\\', "\\\\")
@@ -26,7 +32,7 @@ pub fn render(report: &Report) -> String {
             let fs = &d.filesystem;
             md.push_str(&format!(
                 "| `{}` | {} | {} | {} | {} |\n",
-                cell(&d.path.display().to_string()),
+                code_cell(&crate::host::shown(&d.path)),
                 cell(&fs.fs_type),
                 fs.class.as_str(),
                 fs.free_bytes.map(human_bytes).unwrap_or_else(|| "?".into()),
@@ -57,7 +63,7 @@ pub fn render(report: &Report) -> String {
             cell(&b.id),
             b.data_dir
                 .as_deref()
-                .map(|d| format!("`{}`", cell(d)))
+                .map(|d| format!("`{}`", code_cell(d)))
                 .unwrap_or_else(|| "—".into()),
             b.verdict.as_str(),
             cell(&crate::catalogue::decisive::full_evidence(
@@ -77,7 +83,7 @@ pub fn render(report: &Report) -> String {
         md.push_str(&format!(
             "| {} | `{}` | {} | {} | {} | {:.1} | {} |\n",
             r.kind,
-            cell(&o.id),
+            code_cell(&o.id),
             cell(&o.target),
             o.status.as_str(),
             o.errno.as_deref().unwrap_or(""),

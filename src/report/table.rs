@@ -34,7 +34,7 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
         out.push_str(&wrap(
             &format!(
                 "{label}: {} — {}",
-                d.path.display(),
+                crate::host::shown(&d.path),
                 fs_summary(&d.filesystem)
             ),
             width,
@@ -75,7 +75,7 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
             let n = report
                 .data_dirs
                 .iter()
-                .position(|d| Some(d.path.display().to_string().as_str()) == b.data_dir.as_deref());
+                .position(|d| Some(crate::host::shown(&d.path).as_str()) == b.data_dir.as_deref());
             row.push(Cell::new(match (n, &b.data_dir) {
                 (Some(n), _) => format!("#{}", n + 1),
                 (None, Some(d)) => d.clone(),
