@@ -11,15 +11,6 @@ use common::*;
 use std::process::Command;
 use std::time::Duration;
 
-fn leftovers(dir: &std::path::Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".wsl-vecprobe-"))
-        .collect()
-}
-
 #[test]
 fn very_short_timeouts_never_call_a_healthy_dir_hung_and_leave_nothing() {
     let (t, dir) = tempdir();

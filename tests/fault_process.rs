@@ -363,13 +363,8 @@ fn ctrl_c_mid_run_exits_130_promptly_and_leaves_nothing_behind() {
         "{err}"
     );
     assert_unchanged(&before, t.path());
-    let leftovers: Vec<String> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".wsl-vecprobe-"))
-        .collect();
-    assert!(leftovers.is_empty(), "left in TMPDIR: {leftovers:?}");
+    let left = leftovers(tmp.path());
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }
 
 /// A user profile with resource floors, judged under real rlimits set by prlimit.

@@ -45,15 +45,6 @@ fn libc_sigterm() -> i32 {
     nix::sys::signal::Signal::SIGTERM as i32
 }
 
-fn leftovers(dir: &std::path::Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".wsl-vecprobe-"))
-        .collect()
-}
-
 #[test]
 fn a_signal_at_any_moment_exits_130_and_leaves_no_dir_child_or_grandchild() {
     let (t, dir) = tempdir();

@@ -273,6 +273,16 @@ pub fn violated(report: &Value, id: &str, dir: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The tool's scratch dirs (`.wsl-vecprobe-*`) still in `dir`: there should be none after a run.
+pub fn leftovers(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".wsl-vecprobe-"))
+        .collect()
+}
+
 /// A fresh temp dir with its canonical path as a string.
 pub fn tempdir() -> (tempfile::TempDir, String) {
     let t = tempfile::tempdir().expect("tempdir");

@@ -6,36 +6,9 @@ use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
 
-/// The lock call a check exercises.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LockCall {
-    /// `flock(LOCK_EX | LOCK_NB)`: per open file description, BSD semantics.
-    Flock,
-    /// `fcntl(F_SETLK, F_WRLCK)` on the whole file: per process, POSIX record lock.
-    Fcntl,
-    /// `fcntl(F_OFD_SETLK, F_WRLCK)`: per open file description, Linux only.
-    Ofd,
-}
+pub use crate::platform::lock_calls::LockCall;
 
 impl LockCall {
-    /// The name used on the worker command line and in observation ids.
-    pub fn name(self) -> &'static str {
-        match self {
-            LockCall::Flock => "flock",
-            LockCall::Fcntl => "fcntl",
-            LockCall::Ofd => "ofd",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "flock" => Some(LockCall::Flock),
-            "fcntl" => Some(LockCall::Fcntl),
-            "ofd" => Some(LockCall::Ofd),
-            _ => None,
-        }
-    }
-
     /// The system call as a reader would recognise it in strace output.
     pub fn syscall(self) -> &'static str {
         match self {

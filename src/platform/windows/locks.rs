@@ -12,37 +12,11 @@ use windows_sys::Win32::Storage::FileSystem::{
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
-/// The lock call a check exercises (names shared with the Unix checks).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LockCall {
-    /// Whole-file exclusive lock through std `File::try_lock` (LockFileEx).
-    Flock,
-    /// Byte-range exclusive `LockFileEx` on bytes 0..4096.
-    Fcntl,
-    /// Linux OFD locks: no Windows equivalent.
-    Ofd,
-}
+pub use crate::platform::lock_calls::LockCall;
 
 const RANGE_LEN: u32 = 4096;
 
 impl LockCall {
-    pub fn name(self) -> &'static str {
-        match self {
-            LockCall::Flock => "flock",
-            LockCall::Fcntl => "fcntl",
-            LockCall::Ofd => "ofd",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "flock" => Some(LockCall::Flock),
-            "fcntl" => Some(LockCall::Fcntl),
-            "ofd" => Some(LockCall::Ofd),
-            _ => None,
-        }
-    }
-
     /// The call as a reader would recognise it in a Process Monitor trace.
     pub fn syscall(self) -> &'static str {
         match self {
