@@ -1,6 +1,6 @@
 //! Probe `mmap`: memory-mapped file behaviour in each data dir (private map, shared write +
 //! msync + read(), Qdrant's two-map check, map of a grown file, ftruncate under a map, and a
-//! 4 MiB fill that raises SIGBUS when the disk cannot back it).
+//! 256 KiB fill that raises SIGBUS when the disk cannot back it).
 //!
 //! Every check runs in a child process (`__worker mmap SCRATCH`), so a SIGBUS kills the child,
 //! never the tool. The child prints `begin <id>` before each check and `obs <json>` after it;
@@ -51,7 +51,7 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
         return;
     };
     let deadline = super::worker::probe_deadline(ctx, PROBE.timeout);
-    let _turn = super::space::take_turn(deadline);
+    let _turn = super::space::take_turn(super::space::turn_key(&ctx.data_dirs, dir), deadline);
     let mut transcript = Transcript::new(&target);
     // A check that dies by a signal (SIGBUS) fails with it; a fresh worker then resumes at the
     // next check, so one crash does not hide what the other checks would observe.
@@ -222,7 +222,7 @@ mod tests {
             assert_eq!(o.status, Status::Pass, "{o:?}");
             assert_eq!(o.target, "/data");
         }
-        assert_eq!(obs[5].values["bytes"], 4 * 1024 * 1024);
+        assert_eq!(obs[5].values["bytes"], 256 * 1024);
         // The worker removes its files after each check.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }

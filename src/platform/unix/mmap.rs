@@ -12,8 +12,8 @@ use std::path::Path;
 
 pub use crate::platform::map_checks::{CheckFn, CheckResult, Failed, Passed};
 use crate::platform::map_checks::{
-    FILL_BYTES, QDRANT_FILE_SIZE, QDRANT_MAGIC, call, create_rw, mismatch, passed, pattern,
-    read_back, setup,
+    FILL_BYTES, FILL_LABEL, QDRANT_FILE_SIZE, QDRANT_MAGIC, call, create_rw, mismatch, passed,
+    pattern, read_back, setup,
 };
 
 /// Every check, in the order the worker runs them (the one that may SIGBUS last).
@@ -274,13 +274,13 @@ fn truncate_mapped(dir: &Path) -> CheckResult {
     Ok(p)
 }
 
-/// A 4 MiB sparse file (ftruncate) written page by page through a shared map, then msync'd.
+/// A FILL_BYTES (256 KiB) sparse file (ftruncate) written page by page through a shared map, then msync'd.
 /// When the filesystem cannot allocate the pages the write faults with SIGBUS.
 fn fill(dir: &Path) -> CheckResult {
     let path = dir.join("mmap-fill.bin");
     let file = create_rw(&path).map_err(|e| setup("create", e))?;
     file.set_len(FILL_BYTES as u64)
-        .map_err(|e| setup("ftruncate to 4 MiB", e))?;
+        .map_err(|e| setup(&format!("ftruncate to {FILL_LABEL}"), e))?;
     // SAFETY: private file of fixed length; a page the filesystem cannot back raises SIGBUS,
     // which kills only this worker process, by design.
     let mut map = unsafe { memmap2::MmapMut::map_mut(&file) }
@@ -293,7 +293,9 @@ fn fill(dir: &Path) -> CheckResult {
         .map_err(|e| call("msync(MS_SYNC) of the filled map", e))?;
     let pages = map.len().div_ceil(page);
     Ok(passed(
-        "every page of a 4 MiB sparse file was written through a shared map and msync'd",
+        format!(
+            "every page of a {FILL_LABEL} sparse file was written through a shared map and msync'd"
+        ),
         &[("bytes", FILL_BYTES.into()), ("pages", pages.into())],
     ))
 }
