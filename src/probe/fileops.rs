@@ -49,7 +49,7 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
     let Some(dir) = dir else { return };
     let deadline = (Instant::now() + PROBE.timeout).min(ctx.deadline);
     let target = dir.target();
-    let _turn = super::space::take_turn(deadline);
+    let _turn = super::space::take_turn(super::space::turn_key(&ctx.data_dirs, dir), deadline);
     match &dir.scratch {
         Err(e) => no_scratch(e, &target, sink),
         Ok(scratch) => {
