@@ -2,9 +2,10 @@
 //! `flock`, POSIX `fcntl(F_SETLK)` and Linux OFD locks, and whether `flock` and `fcntl`
 //! locks conflict with each other (they do on 9p, which turns flock into a POSIX lock).
 //!
-//! The first process is a child (`__worker lock-hold KIND FILE`) that takes the lock, prints
-//! `locked` (or `error ERRNO MESSAGE`) and holds it until its stdin closes; the second is this
-//! process, which tries the same lock without blocking, then again after the child is gone.
+//! The first process is one child per data dir (`__worker lock-hold KIND FILE [KIND FILE]…`)
+//! that takes every check's lock, each on its own file, prints `locked` (or `error ERRNO
+//! MESSAGE`) for each and holds them until its stdin closes; the second is this process, which
+//! tries each lock without blocking, then again after the child is gone.
 //! On Windows `lock.flock` is the whole-file `LockFileEx` of std's `File::try_lock` and
 //! `lock.fcntl` a byte-range `LockFileEx` (see `platform::windows::locks`).
 

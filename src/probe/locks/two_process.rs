@@ -1,5 +1,8 @@
-//! The two-process lock checks (Unix and Windows): the child that holds a lock (`__worker lock-hold`)
-//! and the parent's attempts against it, one thread per check.
+//! The two-process lock checks (Unix and Windows): one child holds every lock the checks
+//! need (`__worker lock-hold KIND FILE [KIND FILE]…`, each on its own file) and this process
+//! tries each one against it, then again once the child has exited. One holder per data dir,
+//! not one per check: the proof is the same (another process holds the lock), and a process
+//! start is most of what a lock check costs.
 
 use super::IDS;
 use crate::observation::{Observation, Status};
@@ -9,65 +12,106 @@ use crate::platform::unix::locks::{LockCall, is_contention, try_lock_exclusive, 
 use crate::platform::windows::locks::{LockCall, is_contention, try_lock_exclusive, unlock};
 use crate::probe::Sink;
 use crate::probe::worker::WorkerProcess;
+use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
-use std::io::Read;
-use std::path::Path;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Child side: take the lock, say so, hold it until stdin reaches EOF.
-pub(super) fn hold(args: &[std::ffi::OsString]) -> i32 {
-    let (Some(kind), Some(path)) = (args.first(), args.get(1)) else {
-        println!("error EINVAL usage: lock-hold KIND FILE");
+/// Child side: take every `KIND FILE` lock, say `locked` or `error ERRNO MESSAGE` for each,
+/// in order, and hold what it took until stdin reaches EOF.
+pub(super) fn hold(args: &[OsString]) -> i32 {
+    if args.is_empty() || !args.len().is_multiple_of(2) {
+        println!("error EINVAL usage: lock-hold KIND FILE [KIND FILE]...");
         return 2;
-    };
-    let Some(call) = LockCall::from_name(&kind.to_string_lossy()) else {
-        println!("error EINVAL unknown lock kind {}", kind.to_string_lossy());
-        return 2;
-    };
-    let file = match OpenOptions::new().read(true).write(true).open(path) {
-        Ok(f) => f,
-        Err(e) => {
-            println!("error {} open: {e}", crate::errno::io_error_name(&e));
-            return 1;
+    }
+    let mut calls = Vec::new();
+    for pair in args.chunks(2) {
+        let Some(call) = LockCall::from_name(&pair[0].to_string_lossy()) else {
+            println!(
+                "error EINVAL unknown lock kind {}",
+                pair[0].to_string_lossy()
+            );
+            return 2;
+        };
+        calls.push((call, &pair[1]));
+    }
+    let mut held = Vec::new();
+    let mut failed = false;
+    for (call, path) in calls {
+        match take(call, Path::new(path)) {
+            Ok(file) => {
+                println!("locked");
+                held.push(file);
+            }
+            Err(line) => {
+                println!("{line}");
+                failed = true;
+            }
         }
-    };
-    if let Err(e) = try_lock_exclusive(&file, call) {
-        println!(
+    }
+    if !held.is_empty() {
+        let mut stdin = std::io::stdin();
+        let mut buf = [0u8; 64];
+        while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+    }
+    drop(held);
+    i32::from(failed)
+}
+
+fn take(call: LockCall, path: &Path) -> Result<File, String> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| format!("error {} open: {e}", crate::errno::io_error_name(&e)))?;
+    try_lock_exclusive(&file, call).map_err(|e| {
+        format!(
             "error {} {}: {e}",
             crate::errno::io_error_name(&e),
             call.syscall()
-        );
-        return 1;
+        )
+    })?;
+    Ok(file)
+}
+
+/// One check: the lock the holder takes, the one this process tries, on a file of its own.
+struct Check {
+    id: &'static str,
+    held: LockCall,
+    tried: LockCall,
+    path: PathBuf,
+}
+
+impl Check {
+    /// `lock.<call>`: the same call held and tried; `lock.flock_fcntl_conflict`: flock held,
+    /// fcntl tried.
+    fn is_exclusion(&self) -> bool {
+        self.held == self.tried
     }
-    println!("locked");
-    let mut stdin = std::io::stdin();
-    let mut buf = [0u8; 64];
-    while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
-    drop(file);
-    0
 }
 
-/// Parent side: every check at once, each on its own thread.
-pub(super) fn run_all(exe: &Path, scratch: &Path, target: &str, deadline: Instant, sink: &Sink) {
-    std::thread::scope(|s| {
-        for call in [LockCall::Flock, LockCall::Fcntl, LockCall::Ofd] {
-            s.spawn(move || {
-                if call == LockCall::Ofd && cfg!(not(target_os = "linux")) {
-                    sink.emit(Observation::skipped(
-                        IDS[2],
-                        target,
-                        "F_OFD_SETLK is Linux-only",
-                    ));
-                    return;
-                }
-                sink.emit(exclusion(exe, scratch, call, target, deadline));
-            });
-        }
-        s.spawn(|| sink.emit(flock_fcntl_conflict(exe, scratch, target, deadline)));
-    });
+fn checks(scratch: &Path) -> Vec<Check> {
+    let same = |id, call: LockCall| Check {
+        id,
+        held: call,
+        tried: call,
+        path: scratch.join(format!("lock-{}", call.name())),
+    };
+    vec![
+        same(IDS[0], LockCall::Flock),
+        same(IDS[1], LockCall::Fcntl),
+        same(IDS[2], LockCall::Ofd),
+        Check {
+            id: IDS[3],
+            held: LockCall::Flock,
+            tried: LockCall::Fcntl,
+            path: scratch.join("lock-conflict"),
+        },
+    ]
 }
 
-fn open_rw(path: &Path) -> std::io::Result<File> {
+fn open_rw(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
         .write(true)
@@ -76,25 +120,109 @@ fn open_rw(path: &Path) -> std::io::Result<File> {
         .open(path)
 }
 
-/// Start a child that holds `call` on `path`. Err is the observation to report instead.
-fn start_holder(
-    exe: &Path,
-    call: LockCall,
-    path: &Path,
+/// Parent side: one holder for every check, this process's attempts against it.
+pub(super) fn run_all(exe: &Path, scratch: &Path, target: &str, deadline: Instant, sink: &Sink) {
+    let start = Instant::now();
+    let mut ready: Vec<(Check, File)> = Vec::new();
+    for check in checks(scratch) {
+        if check.held == LockCall::Ofd && cfg!(not(target_os = "linux")) {
+            sink.emit(Observation::skipped(
+                check.id,
+                target,
+                "F_OFD_SETLK is Linux-only",
+            ));
+            continue;
+        }
+        match open_rw(&check.path) {
+            Ok(own) => ready.push((check, own)),
+            Err(e) => sink.emit(
+                Observation::from_io_error(check.id, target, "create the lock file", &e)
+                    .elapsed_since(start),
+            ),
+        }
+    }
+    if ready.is_empty() {
+        return;
+    }
+    let mut args: Vec<OsString> = Vec::new();
+    for (check, _) in &ready {
+        args.push(check.held.name().into());
+        args.push(check.path.as_os_str().to_owned());
+    }
+    let mut holder = match WorkerProcess::spawn(exe, "lock-hold", &args) {
+        Ok(h) => h,
+        Err(e) => {
+            for (check, _) in &ready {
+                let mut o = Observation::from_io_error(
+                    check.id,
+                    target,
+                    "could not start the lock-holder process",
+                    &e,
+                );
+                o.status = Status::Error;
+                sink.emit(o.elapsed_since(start));
+            }
+            return;
+        }
+    };
+    let holder_pid = holder.pid();
+    // The holder's answer for each check, in order; a check it did not lock ends here.
+    let mut held: Vec<(Check, File)> = Vec::new();
+    let mut pending = ready.into_iter();
+    for (check, own) in pending.by_ref() {
+        match holder_answer(&mut holder, deadline, check.id, target) {
+            Ok(()) => held.push((check, own)),
+            Err(o) => {
+                let ended = o.status != Status::Fail;
+                sink.emit(o.with("holder_pid", holder_pid).elapsed_since(start));
+                if ended {
+                    // The holder is gone or out of time: no answer will come for the rest.
+                    break;
+                }
+            }
+        }
+    }
+    for (check, _) in pending {
+        sink.emit(
+            Observation::timeout(
+                check.id,
+                target,
+                "the lock-holder process did not answer for this lock before the deadline",
+            )
+            .with("holder_pid", holder_pid)
+            .elapsed_since(start),
+        );
+    }
+    let attempts: Vec<io::Result<()>> = held
+        .iter()
+        .map(|(check, own)| {
+            let attempt = try_lock_exclusive(own, check.tried);
+            if attempt.is_ok() {
+                let _ = unlock(own, check.tried);
+            }
+            attempt
+        })
+        .collect();
+    holder.wait(deadline);
+    for ((check, own), attempt) in held.iter().zip(attempts) {
+        let o = if check.is_exclusion() {
+            exclusion(check, own, attempt, target, holder_pid)
+        } else {
+            conflict(check, attempt, target, holder_pid)
+        };
+        sink.emit(o.with("holder_pid", holder_pid).elapsed_since(start));
+    }
+}
+
+/// The holder's line for one lock: Ok when it holds it, else the observation to report.
+fn holder_answer(
+    holder: &mut WorkerProcess,
     deadline: Instant,
     id: &str,
     target: &str,
-) -> Result<WorkerProcess, Box<Observation>> {
-    let args = [call.name().into(), path.as_os_str().to_owned()];
-    let mut holder = WorkerProcess::spawn(exe, "lock-hold", &args).map_err(|e| {
-        let mut o =
-            Observation::from_io_error(id, target, "could not start the lock-holder process", &e);
-        o.status = Status::Error;
-        Box::new(o)
-    })?;
-    let pid = holder.pid();
+) -> Result<(), Box<Observation>> {
     match holder.read_line(deadline) {
-        Some(line) if line == "locked" => Ok(holder),
+        Some(line) if line == "locked" => Ok(()),
         Some(line) if line.starts_with("error ") => {
             let rest = &line["error ".len()..];
             let (errno, message) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -103,7 +231,7 @@ fn start_holder(
                 target,
                 format!("the holder process could not take the lock: {message}"),
             );
-            Err(Box::new(o.with_errno(errno).with("holder_pid", pid)))
+            Err(Box::new(o.with_errno(errno)))
         }
         Some(line) => Err(Box::new(Observation::error(
             id,
@@ -126,60 +254,42 @@ fn start_holder(
     }
 }
 
-/// `lock.<call>`: a child holds the lock; our non-blocking attempt must be refused, and
-/// granted once the child has exited.
+/// `lock.<call>`: our non-blocking attempt while the holder held the lock must be refused,
+/// and granted once the holder has exited.
 fn exclusion(
-    exe: &Path,
-    scratch: &Path,
-    call: LockCall,
+    check: &Check,
+    own: &File,
+    attempt: io::Result<()>,
     target: &str,
-    deadline: Instant,
+    holder_pid: u32,
 ) -> Observation {
-    let start = Instant::now();
-    let id = format!("lock.{}", call.name());
-    let path = scratch.join(format!("lock-{}", call.name()));
-    let own = match open_rw(&path) {
-        Ok(f) => f,
-        Err(e) => {
-            return Observation::from_io_error(&id, target, "create the lock file", &e)
-                .elapsed_since(start);
-        }
-    };
-    let mut holder = match start_holder(exe, call, &path, deadline, &id, target) {
-        Ok(h) => h,
-        Err(o) => return o.elapsed_since(start),
-    };
-    let holder_pid = holder.pid();
-    let attempt = try_lock_exclusive(&own, call);
-    if attempt.is_ok() {
-        let _ = unlock(&own, call);
-    }
-    holder.wait(deadline);
-    let after = try_lock_exclusive(&own, call);
+    let call = check.tried;
+    let id = check.id;
+    let after = try_lock_exclusive(own, call);
     if after.is_ok() {
         // The result is ignored on purpose: Wine 8 answers a whole-file unlock with
         // ERROR_LOCK_VIOLATION although it released the lock (WineHQ bug 59711), and
         // release is what `after` just proved anyway.
-        let _ = unlock(&own, call);
+        let _ = unlock(own, call);
     }
     let syscall = call.syscall();
     let o = match (&attempt, &after) {
         (Err(e), _) if !is_contention(e) => {
             let what =
                 format!("{syscall} in a second process, while pid {holder_pid} held the lock");
-            let mut o = Observation::from_io_error(&id, target, &what, e);
+            let mut o = Observation::from_io_error(id, target, &what, e);
             o.values.insert("excludes".into(), serde_json::Value::Null);
             o
         }
         (Ok(()), _) => Observation::fail(
-            &id,
+            id,
             target,
             format!("{syscall} succeeded in both processes and does not exclude"),
         )
         .with("excludes", false),
         (Err(e), Ok(())) => {
             let refused = crate::errno::io_error_name(e);
-            Observation::pass(&id, target, format!("a second process's {syscall} was refused ({refused}) while pid {holder_pid} held it, and granted after release"))
+            Observation::pass(id, target, format!("a second process's {syscall} was refused ({refused}) while pid {holder_pid} held it, and granted after release"))
                 .with("excludes", true)
                 .with("refused_with", refused)
         }
@@ -188,12 +298,10 @@ fn exclusion(
                 "{syscall} was refused ({}) while pid {holder_pid} held it, and still refused after the holder exited",
                 crate::errno::io_error_name(e)
             );
-            Observation::from_io_error(&id, target, &what, after_err).with("excludes", true)
+            Observation::from_io_error(id, target, &what, after_err).with("excludes", true)
         }
     };
-    o.with("holder_pid", holder_pid)
-        .with("acquired_after_release", after.is_ok())
-        .elapsed_since(start)
+    o.with("acquired_after_release", after.is_ok())
 }
 
 /// How the conflict check names the held and the tried lock.
@@ -202,36 +310,12 @@ const CONFLICT_NAMES: (&str, &str) = ("flock(LOCK_EX)", "fcntl(F_SETLK)");
 #[cfg(windows)]
 const CONFLICT_NAMES: (&str, &str) = ("a whole-file LockFileEx", "a byte-range LockFileEx");
 
-/// `lock.flock_fcntl_conflict`: a child holds flock(LOCK_EX); is our fcntl(F_SETLK) refused?
-/// (On Windows: a whole-file LockFileEx held, a byte-range LockFileEx tried.)
-fn flock_fcntl_conflict(
-    exe: &Path,
-    scratch: &Path,
-    target: &str,
-    deadline: Instant,
-) -> Observation {
-    let start = Instant::now();
-    let id = IDS[3];
-    let path = scratch.join("lock-conflict");
-    let own = match open_rw(&path) {
-        Ok(f) => f,
-        Err(e) => {
-            return Observation::from_io_error(id, target, "create the lock file", &e)
-                .elapsed_since(start);
-        }
-    };
-    let mut holder = match start_holder(exe, LockCall::Flock, &path, deadline, id, target) {
-        Ok(h) => h,
-        Err(o) => return o.elapsed_since(start),
-    };
-    let holder_pid = holder.pid();
+/// `lock.flock_fcntl_conflict`: the holder held flock(LOCK_EX); was our fcntl(F_SETLK)
+/// refused? (On Windows: a whole-file LockFileEx held, a byte-range LockFileEx tried.)
+fn conflict(check: &Check, attempt: io::Result<()>, target: &str, holder_pid: u32) -> Observation {
+    let id = check.id;
     let (flock, fcntl) = CONFLICT_NAMES;
-    let attempt = try_lock_exclusive(&own, LockCall::Fcntl);
-    if attempt.is_ok() {
-        let _ = unlock(&own, LockCall::Fcntl);
-    }
-    holder.wait(deadline);
-    let o = match attempt {
+    match attempt {
         Ok(()) => Observation::pass(id, target, format!("{fcntl} was granted while pid {holder_pid} held {flock}: the two lock families are independent here")).with("conflict", false),
         Err(e) if is_contention(&e) => {
             let name = crate::errno::io_error_name(&e);
@@ -243,6 +327,5 @@ fn flock_fcntl_conflict(
             let what = format!("{fcntl} while pid {holder_pid} held {flock}; the conflict could not be observed");
             Observation::from_io_error(id, target, &what, &e).with("conflict", serde_json::Value::Null)
         }
-    };
-    o.with("holder_pid", holder_pid).elapsed_since(start)
+    }
 }
