@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// What the child saw: the validation refusal, if any, and the dir's facts.
+#[derive(Clone)]
 pub struct ChildAnswer {
     pub refusal: Option<String>,
     pub facts: Option<DataDirFacts>,
@@ -29,9 +30,30 @@ pub fn worker_main(args: &[OsString]) -> i32 {
     0
 }
 
-/// Ask a child about `path`, until `deadline`. None when it did not answer in time (it is
-/// killed) or could not be started.
+/// Answers already given in this run, by path: validation and setup ask about the same dirs
+/// a few milliseconds apart, and one child per dir answers both (a process start is most of
+/// what the question costs).
+static ANSWERS: std::sync::Mutex<Vec<(PathBuf, ChildAnswer)>> = std::sync::Mutex::new(Vec::new());
+
+/// Ask a child about `path`, until `deadline` (once per run: a later call gets the same
+/// answer). None when it did not answer in time (it is killed) or could not be started.
 pub fn in_child(exe: &Path, path: &Path, deadline: Instant) -> Option<ChildAnswer> {
+    let known = |p: &Path| {
+        let answers = ANSWERS.lock().unwrap_or_else(|e| e.into_inner());
+        answers.iter().find(|(q, _)| q == p).map(|(_, a)| a.clone())
+    };
+    if let Some(answer) = known(path) {
+        return Some(answer);
+    }
+    let answer = ask_child(exe, path, deadline)?;
+    ANSWERS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((path.to_path_buf(), answer.clone()));
+    Some(answer)
+}
+
+fn ask_child(exe: &Path, path: &Path, deadline: Instant) -> Option<ChildAnswer> {
     let mut child =
         WorkerProcess::spawn(exe, "dir-facts", &[path.as_os_str().to_os_string()]).ok()?;
     let line = child.read_line(deadline)?;
