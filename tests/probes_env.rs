@@ -48,6 +48,7 @@ fn context(data_dir: &Path) -> ProbeContext {
         data_dirs: facts
             .into_iter()
             .map(|f| DataDir {
+                same_filesystem_as: None,
                 scratch: scratch::create_in(&f.path),
                 facts: f,
             })
@@ -104,7 +105,9 @@ fn the_environment_probes_keep_the_documented_contract_on_a_healthy_tempdir() {
         .iter()
         .flat_map(|p| match p.scope {
             probe::Scope::Host => (p.plan)(&ctx, None),
-            probe::Scope::DataDir => (p.plan)(&ctx, Some(&ctx.data_dirs[0])),
+            probe::Scope::DataDir | probe::Scope::Filesystem => {
+                (p.plan)(&ctx, Some(&ctx.data_dirs[0]))
+            }
         })
         .map(|p| (p.id, p.target))
         .collect();

@@ -24,6 +24,7 @@ fn run_probes(
     probes: &[&'static ProbeDef],
 ) -> Vec<Observation> {
     let dir = DataDir {
+        same_filesystem_as: None,
         scratch: probe::scratch::create_in(data),
         ..probe::testing::local_data_dir(data)
     };

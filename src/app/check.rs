@@ -105,7 +105,7 @@ pub(super) fn host_command(args: &HostArgs) -> AppResult {
     let facts = collect_host(&root, host::real_env);
     let dirs: Vec<DataDirFacts> = prepare_dirs(&root, &data_dirs, deadline, None)
         .into_iter()
-        .map(|(f, _)| f)
+        .map(|p| p.facts)
         .collect();
     let report = report::build(ReportInputs {
         command: "host",
@@ -180,7 +180,7 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
         setup_deadline,
         probing.then_some(&gate),
     );
-    let dir_facts: Vec<DataDirFacts> = prepared.iter().map(|(f, _)| f.clone()).collect();
+    let dir_facts: Vec<DataDirFacts> = prepared.iter().map(|p| p.facts.clone()).collect();
     let dir_targets: Vec<String> = dir_facts.iter().map(|d| host::shown(&d.path)).collect();
     let inputs = crate::catalogue::inputs::probe_inputs(&opts.profiles);
 
@@ -200,13 +200,19 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
             let ctx = Arc::new(ProbeContext {
                 host: facts.clone(),
                 host_root: root.clone(),
-                data_dirs: prepared
-                    .into_iter()
-                    .map(|(facts, scratch)| DataDir {
-                        facts,
-                        scratch: scratch.unwrap_or_else(|| Err(timed_out_scratch())),
-                    })
-                    .collect(),
+                data_dirs: probe::shared_fs::grouped(
+                    prepared
+                        .into_iter()
+                        .map(|p| {
+                            let dir = DataDir {
+                                facts: p.facts,
+                                scratch: p.scratch.unwrap_or_else(|| Err(timed_out_scratch())),
+                                same_filesystem_as: None,
+                            };
+                            (dir, p.device)
+                        })
+                        .collect(),
+                ),
                 catalogue: inputs,
                 tmp_scratch,
                 exe: opts.exe.clone(),
@@ -238,6 +244,14 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
     CheckOutcome { report }
 }
 
+/// A data dir ready for the probes: its facts, its scratch dir (None: not asked for), and
+/// the device it is on (when stat told it).
+struct Prepared {
+    facts: DataDirFacts,
+    scratch: Option<Result<PathBuf, ScratchError>>,
+    device: Option<u64>,
+}
+
 /// The data dirs' facts (and, with `scratch`, their private scratch dirs), all touched at
 /// once on a bounded pool and all ending at `deadline`. A dir whose filesystem did not answer
 /// is described as such (a dead mount); a dir the pool never reached before the deadline is
@@ -248,7 +262,7 @@ fn prepare_dirs(
     given: &[PathBuf],
     deadline: Instant,
     scratch: Option<&scratch::Gate>,
-) -> Vec<(DataDirFacts, Option<Result<PathBuf, ScratchError>>)> {
+) -> Vec<Prepared> {
     // Only a dir that had HUNG_AFTER to answer and did not is called hung.
     let had_time = deadline.saturating_duration_since(Instant::now()) >= HUNG_AFTER;
     let root2 = root.clone();
@@ -271,10 +285,10 @@ fn prepare_dirs(
             .map(|g| (same, g.create_in(&facts.path)));
         Some((facts, same, made))
     });
-    let mut out: Vec<(DataDirFacts, Option<Result<PathBuf, ScratchError>>)> = Vec::new();
+    let mut out: Vec<Prepared> = Vec::new();
     let mut seen: Vec<(u64, u64)> = Vec::new();
     for (d, answer) in given.iter().zip(answers) {
-        let (facts, made) = match answer {
+        let (facts, made, device) = match answer {
             crate::bounded::Answer::Answered(Some((f, same, made))) => {
                 if let Some(id) = same {
                     if seen.contains(&id) {
@@ -285,7 +299,7 @@ fn prepare_dirs(
                 let made = made
                     .map(|(_, m)| m)
                     .or_else(|| (!f.exists).then(|| Err(missing_scratch(root))));
-                (f, made)
+                (f, made, same.map(|(dev, _)| dev))
             }
             crate::bounded::Answer::NoAnswer | crate::bounded::Answer::Answered(None)
                 if had_time =>
@@ -293,15 +307,21 @@ fn prepare_dirs(
                 (
                     unanswered(d, host::datadir::DID_NOT_ANSWER),
                     Some(Err(timed_out_scratch())),
+                    None,
                 )
             }
             _ => (
                 unanswered(d, probe::engine::NOT_REACHED),
                 Some(Err(not_reached_scratch())),
+                None,
             ),
         };
-        if !out.iter().any(|(f, _)| f.path == facts.path) {
-            out.push((facts, made));
+        if !out.iter().any(|p| p.facts.path == facts.path) {
+            out.push(Prepared {
+                facts,
+                scratch: made,
+                device,
+            });
         }
     }
     out

@@ -69,6 +69,11 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
         let dirs: Vec<Option<usize>> = match probe.scope {
             Scope::Host => vec![None],
             Scope::DataDir => (0..ctx.data_dirs.len()).map(Some).collect(),
+            // Once per filesystem: the dirs that share one get copies (`shared_fs`).
+            Scope::Filesystem => (0..ctx.data_dirs.len())
+                .filter(|&i| ctx.data_dirs[i].same_filesystem_as.is_none())
+                .map(Some)
+                .collect(),
         };
         for dir_index in dirs {
             let dir: Option<&DataDir> = dir_index.map(|i| &ctx.data_dirs[i]);
@@ -172,6 +177,10 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
 
     let mut out = Vec::new();
     for job in jobs {
+        let first = out.len();
+        let shared_from = job
+            .dir_index
+            .filter(|_| job.probe.scope == Scope::Filesystem);
         let seen: HashSet<(String, String)> = job
             .observed
             .iter()
@@ -228,6 +237,11 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
                 ),
             };
             out.push(obs);
+        }
+        if let Some(leader) = shared_from {
+            let copies =
+                super::shared_fs::copies_for_members(&ctx.data_dirs, leader, &out[first..]);
+            out.extend(copies);
         }
     }
     out

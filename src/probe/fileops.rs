@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 pub static PROBE: ProbeDef = ProbeDef {
     name: "fileops",
     kind: ProbeKind::Filesystem,
-    scope: Scope::DataDir,
+    scope: Scope::Filesystem,
     timeout: Duration::from_millis(1500),
     plan,
     run,

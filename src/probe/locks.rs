@@ -15,7 +15,7 @@ use std::time::Duration;
 pub static PROBE: ProbeDef = ProbeDef {
     name: "locks",
     kind: ProbeKind::Locks,
-    scope: Scope::DataDir,
+    scope: Scope::Filesystem,
     timeout: Duration::from_millis(1500),
     plan,
     run,

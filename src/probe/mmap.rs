@@ -22,7 +22,7 @@ use crate::platform::windows::mmap as checks;
 pub static PROBE: ProbeDef = ProbeDef {
     name: "mmap",
     kind: ProbeKind::Memory,
-    scope: Scope::DataDir,
+    scope: Scope::Filesystem,
     timeout: Duration::from_millis(1500),
     plan,
     run,

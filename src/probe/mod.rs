@@ -26,6 +26,7 @@ pub mod ports;
 pub mod proxy;
 pub mod python;
 pub mod scratch;
+pub mod shared_fs;
 pub mod space;
 pub mod stores;
 pub mod testing;
@@ -67,6 +68,11 @@ pub enum Scope {
     Host,
     /// Runs once per `--data-dir`; `dir` is Some.
     DataDir,
+    /// Observes the filesystem a data dir lives on (file operations, memory maps, locks):
+    /// runs once per filesystem among the data dirs, and a dir on the same filesystem as an
+    /// earlier one (`DataDir::same_filesystem_as`) gets a copy of its observations, marked
+    /// with the dir they were made in (see `shared_fs`).
+    Filesystem,
 }
 
 /// One planned observation: its id and target. The engine reports `timeout` for any planned
@@ -103,6 +109,9 @@ pub struct DataDir {
     pub facts: DataDirFacts,
     /// The private scratch dir inside the data dir, or why it could not be created.
     pub scratch: Result<PathBuf, ScratchError>,
+    /// The index of an earlier data dir on the same filesystem whose `Scope::Filesystem`
+    /// observations stand for this one's (None: this dir is probed itself).
+    pub same_filesystem_as: Option<usize>,
 }
 
 impl DataDir {

@@ -82,6 +82,7 @@ mod tests {
         filesystem.mount_point = Some(mount.into());
         filesystem.free_bytes = free;
         DataDir {
+            same_filesystem_as: None,
             facts: DataDirFacts {
                 given: path.into(),
                 path: path.into(),

@@ -29,6 +29,7 @@ pub fn context() -> ProbeContext {
 /// A data dir at `path` with local ext4 facts and no scratch dir (set `scratch` as needed).
 pub fn local_data_dir(path: &Path) -> DataDir {
     DataDir {
+        same_filesystem_as: None,
         facts: DataDirFacts {
             given: path.display().to_string(),
             path: path.to_path_buf(),

@@ -19,6 +19,7 @@ fn context(
     let data_dirs = datadir::collect_data_dirs(&root, dirs)
         .into_iter()
         .map(|facts| DataDir {
+            same_filesystem_as: None,
             facts,
             scratch: Err(ScratchError {
                 errno: None,

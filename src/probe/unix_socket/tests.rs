@@ -22,6 +22,7 @@ fn scratch_in(dir: &Path) -> Result<PathBuf, ScratchError> {
 fn data_dir(path: &Path) -> DataDir {
     let facts = crate::host::collect_data_dirs(&HostRoot::live(), &[path.to_path_buf()]);
     DataDir {
+        same_filesystem_as: None,
         facts: facts[0].clone(),
         scratch: scratch_in(path),
     }
