@@ -122,7 +122,7 @@ pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
 
 #[cfg(any(unix, windows))]
 fn run_checks(dir: &std::path::Path, resume_at: Option<&str>, out: &mut dyn std::io::Write) -> i32 {
-    let target = dir.display().to_string();
+    let target = crate::host::shown(dir);
     let start_index = resume_at
         .and_then(|r| checks::CHECKS.iter().position(|(id, _)| *id == r))
         .unwrap_or(0);
