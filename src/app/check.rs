@@ -271,18 +271,34 @@ fn prepare_dirs(
         .then(super::dirfacts::tool_exe)
         .flatten();
     let answers = crate::bounded::each_within(deadline, given.to_vec(), move |d| {
-        // In a child when possible: a hung mount then holds a child, killed at the deadline.
-        let facts = match &exe {
-            Some(exe) => super::dirfacts::in_child(exe, &d, deadline)?.facts?,
-            None => host::collect_data_dirs(&root2, std::slice::from_ref(&d)).pop()?,
+        // In the agent when possible: a hung mount then holds a thread of the agent, which
+        // is killed at the end, and never one of this process.
+        let (facts, same) = match &exe {
+            Some(exe) => {
+                let answer = super::dirfacts::in_child(exe, &d, deadline)?;
+                (answer.facts?, answer.identity)
+            }
+            None => {
+                let facts = host::collect_data_dirs(&root2, std::slice::from_ref(&d)).pop()?;
+                let same = (!root2.is_recorded())
+                    .then(|| super::dirfacts::identity(&facts.path))
+                    .flatten();
+                (facts, same)
+            }
         };
-        let same = (!root2.is_recorded())
-            .then(|| identity(&facts.path))
-            .flatten();
         let made = gate
             .as_ref()
             .filter(|_| facts.exists && facts.filesystem.answered())
-            .map(|g| (same, g.create_in(&facts.path)));
+            .map(|g| {
+                let agent = exe.as_deref().and_then(crate::probe::agent::get);
+                let made = match agent {
+                    Some(agent) => agent
+                        .make_scratch(&facts.path, deadline)
+                        .unwrap_or_else(|| Err(timed_out_scratch())),
+                    None => g.create_in(&facts.path),
+                };
+                (same, made)
+            });
         Some((facts, same, made))
     });
     let mut out: Vec<Prepared> = Vec::new();
@@ -325,18 +341,6 @@ fn prepare_dirs(
         }
     }
     out
-}
-
-/// (device, inode) of a dir, so that a dir given twice under two names is judged once.
-#[cfg(unix)]
-fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
-}
-
-#[cfg(not(unix))]
-fn identity(_path: &std::path::Path) -> Option<(u64, u64)> {
-    None
 }
 
 fn unanswered(given: &std::path::Path, why: &str) -> DataDirFacts {

@@ -17,6 +17,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(1000),
     plan,
     run,
+    in_agent: false,
 };
 
 const TARGET: &str = "host";

@@ -16,6 +16,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(500),
     plan,
     run,
+    in_agent: false,
 };
 
 const TARGET: &str = "host";

@@ -24,6 +24,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(800),
     plan,
     run,
+    in_agent: false,
 };
 
 const TARGET: &str = "host";
