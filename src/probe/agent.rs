@@ -24,10 +24,14 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Where each request's answers go, by id; None once the agent is gone.
+type Routes = Arc<Mutex<Option<HashMap<u64, Sender<Value>>>>>;
+
 pub struct Agent {
     stdin: Mutex<Option<ChildStdin>>,
     child: Mutex<Option<Child>>,
-    pending: Arc<Mutex<HashMap<u64, Sender<Value>>>>,
+    /// None once the agent's stdout closed (it exited or was killed): no request waits then.
+    pending: Routes,
     next_id: std::sync::atomic::AtomicU64,
     /// The probe context last sent, less its deadline (a new run's context is sent again).
     context_sent: Mutex<String>,
@@ -98,7 +102,7 @@ impl Agent {
         let pid = child.id();
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("piped stdout");
-        let pending: Arc<Mutex<HashMap<u64, Sender<Value>>>> = Arc::default();
+        let pending: Routes = Arc::new(Mutex::new(Some(HashMap::new())));
         let routes = Arc::clone(&pending);
         std::thread::Builder::new()
             .name("agent-answers".into())
@@ -111,12 +115,12 @@ impl Agent {
                     };
                     let Some(id) = v["id"].as_u64() else { continue };
                     let routes = routes.lock().unwrap_or_else(|e| e.into_inner());
-                    if let Some(tx) = routes.get(&id) {
+                    if let Some(tx) = routes.as_ref().and_then(|r| r.get(&id)) {
                         let _ = tx.send(v);
                     }
                 }
-                // The agent is gone: every waiting request learns it now.
-                routes.lock().unwrap_or_else(|e| e.into_inner()).clear();
+                // The agent is gone: every waiting request learns it now, later ones at once.
+                routes.lock().unwrap_or_else(|e| e.into_inner()).take();
             })?;
         Ok(Agent {
             stdin: Mutex::new(stdin),
@@ -146,6 +150,7 @@ impl Agent {
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .as_mut()?
             .insert(id, tx);
         let request = Request {
             agent: self,
@@ -275,17 +280,21 @@ impl Request<'_> {
 
 impl Drop for Request<'_> {
     fn drop(&mut self) {
-        self.agent
+        if let Some(routes) = self
+            .agent
             .pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.id);
+            .as_mut()
+        {
+            routes.remove(&self.id);
+        }
     }
 }
 
 /// What the agent needs of the run to run probes: the data dirs (paths as the OS has them),
 /// scratch dirs, catalogue inputs, time left and the run's --timeout (for `scaled`).
-fn context_json(ctx: &ProbeContext) -> Value {
+pub(super) fn context_json(ctx: &ProbeContext) -> Value {
     let dirs: Vec<Value> = ctx
         .data_dirs
         .iter()

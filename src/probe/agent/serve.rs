@@ -145,3 +145,52 @@ fn context_from(req: &Value) -> Option<ProbeContext> {
         env: |name| std::env::var(name).ok(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_context_the_tool_sends_is_the_context_the_agent_runs_with() {
+        let base = tempfile::tempdir().unwrap();
+        #[cfg(unix)]
+        let path = {
+            use std::os::unix::ffi::OsStrExt;
+            base.path()
+                .join(std::ffi::OsStr::from_bytes(b"caf\xe9-data"))
+        };
+        #[cfg(not(unix))]
+        let path = base.path().join("café-data");
+        let mut dir = crate::probe::testing::local_data_dir(&path);
+        dir.scratch = Ok(path.join(".wsl-vecprobe-abc"));
+        let mut other = crate::probe::testing::local_data_dir(base.path());
+        other.same_filesystem_as = Some(0);
+        other.scratch = Err(ScratchError {
+            errno: Some("EROFS".into()),
+            message: "read-only".into(),
+        });
+        let sent = ProbeContext {
+            data_dirs: vec![dir, other],
+            catalogue: CatalogueInputs {
+                lock_files: vec![("LOCK".into(), vec!["milvus-lite".into()])],
+                ..Default::default()
+            },
+            ..crate::probe::testing::context()
+        };
+        let got = context_from(&super::super::context_json(&sent)).expect("parsed");
+        assert_eq!(got.data_dirs.len(), 2);
+        assert_eq!(got.data_dirs[0].facts.path, path, "byte for byte");
+        assert_eq!(
+            got.data_dirs[0].scratch.as_ref().unwrap(),
+            &path.join(".wsl-vecprobe-abc")
+        );
+        assert_eq!(got.data_dirs[1].same_filesystem_as, Some(0));
+        let err = got.data_dirs[1].scratch.as_ref().unwrap_err();
+        assert_eq!(
+            (err.errno.as_deref(), err.message.as_str()),
+            (Some("EROFS"), "read-only")
+        );
+        assert_eq!(got.catalogue.lock_files, sent.catalogue.lock_files);
+        assert!(got.remaining() > Duration::from_secs(1));
+    }
+}
