@@ -61,3 +61,89 @@ fn a_non_utf8_data_dir_is_probed_and_shown_escaped() {
     // Nothing left behind in it.
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
 }
+
+/// `s` holds no U+FFFD (a path shown lossily) — the failure names where.
+fn assert_not_lossy(what: &str, s: &str) {
+    if let Some(at) = s.find('\u{FFFD}') {
+        let from = s[..at].char_indices().rev().nth(120).map_or(0, |(i, _)| i);
+        let to = s[at..].char_indices().nth(120).map_or(s.len(), |(i, _)| at + i);
+        panic!("{what} shows a path lossily (U+FFFD): …{}…", &s[from..to]);
+    }
+}
+
+/// A data dir, a venv (whose python fails to run) and the paths named in errors, all with
+/// non-UTF-8 names: every format, with and without --verbose, and stderr show them escaped,
+/// never with U+FFFD — in messages and `values` as in path fields.
+#[test]
+fn no_output_shows_a_non_utf8_path_lossily() {
+    let (t, base) = tempdir();
+    let dir = t.path().join(OsStr::from_bytes(b"caf\xE9-data"));
+    std::fs::create_dir(&dir).unwrap();
+    let venv = t.path().join(OsStr::from_bytes(b"venv-\xFF"));
+    std::fs::create_dir_all(venv.join("bin")).unwrap();
+    std::fs::create_dir_all(venv.join("lib/python3.12/site-packages")).unwrap();
+    std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\nversion = 3.12.1\n").unwrap();
+    let python = venv.join("bin/python");
+    std::fs::write(&python, "#!/bin/sh\nexit 3\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let check = |extra: &[&str]| {
+        let mut cmd = Command::new(bin());
+        cmd.env("COLUMNS", "400")
+            .env("VIRTUAL_ENV", &venv)
+            .args(["check", "--timeout", "3s"])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(&dir);
+        let r = run_cmd(cmd, Duration::from_secs(30));
+        r.assert_no_panic();
+        assert_eq!(r.code, Some(0), "{extra:?}: {}", r.stderr);
+        let what = format!("check {}", extra.join(" "));
+        assert_not_lossy(&format!("{what} stdout"), &r.stdout);
+        assert_not_lossy(&format!("{what} stderr"), &r.stderr);
+        r
+    };
+    for format in ["table", "json", "markdown"] {
+        for verbose in [false, true] {
+            let mut extra = vec!["--format", format];
+            if verbose {
+                extra.push("--verbose");
+            }
+            let r = check(&extra);
+            assert!(r.stdout.contains("caf\\xE9-data"), "{extra:?}:\n{}", r.stdout);
+        }
+    }
+    // The venv is the interpreter found, named escaped in its message and values.
+    let report = check(&["--format", "json"]).json();
+    let interp = probe(&report, "python.interpreter", Some("host"));
+    let values = &interp["values"];
+    let venv_shown = format!("{base}/venv-\\xFF");
+    assert_eq!(values["found_via"], "VIRTUAL_ENV", "{interp:#}");
+    let python_shown = format!("{venv_shown}/bin/python");
+    assert_eq!(values["path"], python_shown.as_str(), "{interp:#}");
+    assert_eq!(values["venv"], venv_shown.as_str(), "{interp:#}");
+    assert!(
+        interp["message"].as_str().unwrap().contains(&venv_shown),
+        "{interp:#}"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    // Paths named in refusals (exit 2) are escaped on stderr too.
+    let missing = |name: &[u8]| t.path().join(OsStr::from_bytes(name));
+    let refusals: [(&str, std::path::PathBuf, &str); 3] = [
+        ("--data-dir", missing(b"gone-\xFE"), "gone-\\xFE"),
+        ("--profile", missing(b"gone-\xFE.toml"), "gone-\\xFE.toml"),
+        ("--host-root", missing(b"root-\xFE"), "root-\\xFE"),
+    ];
+    for (flag, path, shown) in refusals {
+        let mut cmd = Command::new(bin());
+        cmd.args(["check", flag]).arg(&path);
+        if flag == "--host-root" {
+            cmd.args(["--data-dir", "/"]);
+        }
+        let r = run_cmd(cmd, Duration::from_secs(30));
+        r.assert_no_panic();
+        assert_eq!(r.code, Some(2), "{flag}: {}", r.stderr);
+        assert_not_lossy(&format!("{flag} refusal"), &r.stderr);
+        assert!(r.stderr.contains(shown), "{flag}: {}", r.stderr);
+    }
+}
