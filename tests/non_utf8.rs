@@ -66,7 +66,10 @@ fn a_non_utf8_data_dir_is_probed_and_shown_escaped() {
 fn assert_not_lossy(what: &str, s: &str) {
     if let Some(at) = s.find('\u{FFFD}') {
         let from = s[..at].char_indices().rev().nth(120).map_or(0, |(i, _)| i);
-        let to = s[at..].char_indices().nth(120).map_or(s.len(), |(i, _)| at + i);
+        let to = s[at..]
+            .char_indices()
+            .nth(120)
+            .map_or(s.len(), |(i, _)| at + i);
         panic!("{what} shows a path lossily (U+FFFD): …{}…", &s[from..to]);
     }
 }
@@ -82,7 +85,11 @@ fn no_output_shows_a_non_utf8_path_lossily() {
     let venv = t.path().join(OsStr::from_bytes(b"venv-\xFF"));
     std::fs::create_dir_all(venv.join("bin")).unwrap();
     std::fs::create_dir_all(venv.join("lib/python3.12/site-packages")).unwrap();
-    std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\nversion = 3.12.1\n").unwrap();
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        "home = /usr/bin\nversion = 3.12.1\n",
+    )
+    .unwrap();
     let python = venv.join("bin/python");
     std::fs::write(&python, "#!/bin/sh\nexit 3\n").unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -110,7 +117,13 @@ fn no_output_shows_a_non_utf8_path_lossily() {
                 extra.push("--verbose");
             }
             let r = check(&extra);
-            assert!(r.stdout.contains("caf\\xE9-data"), "{extra:?}:\n{}", r.stdout);
+            // JSON writes the backslash of `\xE9` escaped.
+            let escaped = if format == "json" {
+                "caf\\\\xE9-data"
+            } else {
+                "caf\\xE9-data"
+            };
+            assert!(r.stdout.contains(escaped), "{extra:?}:\n{}", r.stdout);
         }
     }
     // The venv is the interpreter found, named escaped in its message and values.

@@ -135,6 +135,19 @@ pub fn real_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// A variable that holds paths (`VIRTUAL_ENV`, `PATH`), as an OS string: what `env` gives,
+/// and — when `env` is the real environment — also a value that is not valid Unicode (which
+/// `real_env` cannot give), so a non-UTF-8 venv or PATH entry is used, not ignored.
+pub fn env_os(env: fn(&str) -> Option<String>, name: &str) -> Option<std::ffi::OsString> {
+    if let Some(v) = env(name) {
+        return Some(v.into());
+    }
+    let real: fn(&str) -> Option<String> = real_env;
+    std::ptr::fn_addr_eq(env, real)
+        .then(|| std::env::var_os(name))
+        .flatten()
+}
+
 /// Resolve a data dir the user named: absolute, `.` → current dir. Does not require existence.
 pub fn absolute(path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
