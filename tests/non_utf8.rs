@@ -94,10 +94,27 @@ fn no_output_shows_a_non_utf8_path_lossily() {
     std::fs::write(&python, "#!/bin/sh\nexit 3\n").unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A `docker` in a non-UTF-8 PATH entry (the PATH is then not valid Unicode as a whole).
+    let tools = t.path().join(OsStr::from_bytes(b"bin-\xFC"));
+    std::fs::create_dir(&tools).unwrap();
+    std::fs::copy(&python, tools.join("docker")).unwrap();
+    let mut path = tools.as_os_str().to_owned();
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    // A Docker socket that does not exist, named by a non-UTF-8 DOCKER_HOST.
+    let mut docker_host = b"unix://".to_vec();
+    docker_host.extend_from_slice(
+        t.path()
+            .join(OsStr::from_bytes(b"dock\xFD.sock"))
+            .as_os_str()
+            .as_bytes(),
+    );
     let check = |extra: &[&str]| {
         let mut cmd = Command::new(bin());
         cmd.env("COLUMNS", "400")
             .env("VIRTUAL_ENV", &venv)
+            .env("PATH", &path)
+            .env("DOCKER_HOST", OsStr::from_bytes(&docker_host))
             .args(["check", "--timeout", "3s"])
             .args(extra)
             .arg("--data-dir")
@@ -138,6 +155,16 @@ fn no_output_shows_a_non_utf8_path_lossily() {
     assert!(
         interp["message"].as_str().unwrap().contains(&venv_shown),
         "{interp:#}"
+    );
+    let cli = probe(&report, "docker.cli", Some("host"));
+    let docker = format!("{base}/bin-\\xFC/docker");
+    assert_eq!(cli["values"]["path"], docker.as_str(), "{cli:#}");
+    let daemon = probe(&report, "docker.daemon", Some("host"));
+    let socket = format!("{base}/dock\\xFD.sock");
+    assert_eq!(daemon["values"]["socket"], socket.as_str(), "{daemon:#}");
+    assert!(
+        daemon["message"].as_str().unwrap().contains(&socket),
+        "{daemon:#}"
     );
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
     // Paths named in refusals (exit 2) are escaped on stderr too.

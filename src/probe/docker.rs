@@ -42,8 +42,8 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
     let path_var = crate::host::env_os(ctx.env, "PATH").unwrap_or_default();
     sink.emit(cli(&path_var).elapsed_since(start));
     let start = Instant::now();
-    let ep = http::endpoint(
-        (ctx.env)("DOCKER_HOST").as_deref(),
+    let ep = http::endpoint_os(
+        crate::host::env_os(ctx.env, "DOCKER_HOST").as_deref(),
         (ctx.env)("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty()),
     );
     let deadline = ctx.deadline;
