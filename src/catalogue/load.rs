@@ -96,7 +96,7 @@ impl fmt::Display for LoadError {
                 write!(
                     f,
                     "cannot read profile {}: {errno} ({message})",
-                    crate::host::shown(&path)
+                    crate::host::shown(path)
                 )
             }
             LoadError::Parse {
@@ -108,14 +108,14 @@ impl fmt::Display for LoadError {
                 write!(
                     f,
                     "malformed profile {}, line {line}, column {column}: {message}",
-                    crate::host::shown(&path)
+                    crate::host::shown(path)
                 )
             }
             LoadError::Invalid { path, problems } => {
                 write!(
                     f,
                     "invalid profile {}: {}",
-                    crate::host::shown(&path),
+                    crate::host::shown(path),
                     problems.join("; ")
                 )
             }

@@ -196,7 +196,7 @@ fn interpreter(
             layout
                 .venv
                 .as_ref()
-                .map_or(Value::Null, |v| Value::from(shown(&v))),
+                .map_or(Value::Null, |v| Value::from(shown(v))),
         )
         .with(
             "version_source",
@@ -213,7 +213,7 @@ fn installed(
     source: &str,
     note: Option<&str>,
 ) -> Observation {
-    let dirs: Vec<String> = layout.site_dirs.iter().map(|d| shown(&d)).collect();
+    let dirs: Vec<String> = layout.site_dirs.iter().map(|d| shown(d)).collect();
     if layout.site_dirs.is_empty() {
         let why = note.unwrap_or("none of the usual places exist");
         let mut o = Observation::fail(
@@ -256,9 +256,9 @@ fn installed(
 
 fn sqlite_from_files(answer: &sqlite_files::Answer) -> Observation {
     let version = match (&answer.sqlite_version, &answer.library) {
-        (Some(v), Ok(lib)) => format!("SQLite {v} from {}", shown(&lib)),
+        (Some(v), Ok(lib)) => format!("SQLite {v} from {}", shown(lib)),
         (_, Err(why)) => format!("SQLite version unknown: {why}"),
-        (None, Ok(lib)) => format!("SQLite version unknown: {}", shown(&lib)),
+        (None, Ok(lib)) => format!("SQLite version unknown: {}", shown(lib)),
     };
     let message = if answer.enable_load_extension {
         format!(
@@ -290,7 +290,7 @@ fn sqlite_from_files(answer: &sqlite_files::Answer) -> Observation {
             answer
                 .library
                 .as_ref()
-                .map_or(Value::Null, |l| Value::from(shown(&l))),
+                .map_or(Value::Null, |l| Value::from(shown(l))),
         )
 }
 

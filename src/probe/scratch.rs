@@ -90,7 +90,7 @@ fn make_in(dir: &Path) -> Result<PathBuf, ScratchError> {
         errno: e.raw_os_error().map(crate::errno::errno_name),
         message: format!(
             "cannot create a scratch dir in {}: {e}",
-            crate::host::shown(&dir)
+            crate::host::shown(dir)
         ),
     };
     match made {

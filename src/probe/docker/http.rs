@@ -23,7 +23,7 @@ impl Endpoint {
     /// How the endpoint is shown in the report (`/var/run/docker.sock`, `tcp://127.0.0.1:2375`).
     pub fn display(&self) -> Option<String> {
         match self {
-            Endpoint::Unix(p) | Endpoint::Pipe(p) => Some(crate::host::shown(&p)),
+            Endpoint::Unix(p) | Endpoint::Pipe(p) => Some(crate::host::shown(p)),
             Endpoint::Tcp(a) => Some(format!("tcp://{a}")),
             Endpoint::NotProbed(_) => None,
         }

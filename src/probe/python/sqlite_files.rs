@@ -71,17 +71,17 @@ pub fn from_module(module: &Path, dynamic: &elf::Dynamic, env: super::discover::
         .map(|s| s.name.as_str())
         .collect();
     let evidence = if dynamic.symbol(ENABLE).is_some() {
-        format!("{} names {ENABLE} (ELF dynamic symbol)", shown(&module))
+        format!("{} names {ENABLE} (ELF dynamic symbol)", shown(module))
     } else if !imported.is_empty() {
         format!(
             "{} imports {} sqlite3_* functions but not {ENABLE}: built without loadable SQLite extensions",
-            shown(&module),
+            shown(module),
             imported.len()
         )
     } else {
         return Finding::Unknown(format!(
             "{} imports no sqlite3_* function (SQLite is linked into it)",
-            shown(&module)
+            shown(module)
         ));
     };
     let (library, sqlite_version) = match find_sqlite_library(module, dynamic, env) {
@@ -169,10 +169,20 @@ fn find_sqlite_library(
     env: super::discover::Env,
 ) -> Result<(PathBuf, elf::Dynamic), String> {
     let Some(name) = dynamic.needed.iter().find(|n| n.starts_with("libsqlite3")) else {
-        return Err(format!("{} needs no libsqlite3", shown(&module)));
+        return Err(format!("{} needs no libsqlite3", shown(module)));
     };
     let origin = module.parent().unwrap_or(Path::new("/"));
-    let expand = |d: &String| PathBuf::from(d.replace("$ORIGIN", &origin.to_string_lossy()));
+    // `$ORIGIN` is the module's dir, kept as an OS string (it need not be valid Unicode).
+    let expand = |d: &String| {
+        let mut out = std::ffi::OsString::new();
+        for (i, piece) in d.split("$ORIGIN").enumerate() {
+            if i > 0 {
+                out.push(origin.as_os_str());
+            }
+            out.push(piece);
+        }
+        PathBuf::from(out)
+    };
     let mut dirs: Vec<PathBuf> = Vec::new();
     if dynamic.runpath.is_empty() {
         dirs.extend(dynamic.rpath.iter().map(expand));
