@@ -187,3 +187,29 @@ fn no_output_shows_a_non_utf8_path_lossily() {
         assert!(r.stderr.contains(shown), "{flag}: {}", r.stderr);
     }
 }
+
+/// A filesystem mounted on a non-UTF-8 dir: the mount table names it by bytes, and the report
+/// shows that mount point escaped like the dir (no U+FFFD in `fs.mount`'s values or message).
+#[test]
+fn a_mount_point_that_is_not_utf8_is_shown_escaped() {
+    if !privileged("non_utf8_mount", &["unshare", "mount"]) {
+        return;
+    }
+    let (_t, base) = tempdir();
+    let r = in_mount_namespace(
+        r#"d="$1/$(printf 'mnt-\351')"; mkdir "$d" && mount -t tmpfs none "$d" || exit 97
+for f in table json markdown; do "$2" check --verbose --format $f --timeout 3s --data-dir "$d" || exit $?; done
+exec "$2" host --format json --data-dir "$d""#,
+        &base,
+        &[],
+    );
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_not_lossy("check/host on a non-UTF-8 mount point", &r.stdout);
+    let shown = format!("{base}/mnt-\\\\xE9");
+    assert!(
+        r.stdout.contains(&format!("\"mount_point\": \"{shown}\"")),
+        "{}",
+        r.stdout
+    );
+}

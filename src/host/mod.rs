@@ -179,17 +179,22 @@ pub fn shown(path: &Path) -> String {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
-        let mut out = String::new();
-        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
-            out.push_str(chunk.valid());
-            for b in chunk.invalid() {
-                out.push_str(&format!("\\x{b:02X}"));
-            }
-        }
-        out
+        shown_bytes(path.as_os_str().as_bytes())
     }
     #[cfg(not(unix))]
     {
         path.to_string_lossy().into_owned()
     }
+}
+
+/// Bytes that name a path (a mount point in the mount table) as `shown` shows that path.
+pub fn shown_bytes(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
 }
