@@ -88,7 +88,10 @@ fn make_in(dir: &Path) -> Result<PathBuf, ScratchError> {
         .make_in(dir, |p| std::fs::create_dir(p).map(|()| p.to_path_buf()));
     let failed = |e: std::io::Error| ScratchError {
         errno: e.raw_os_error().map(crate::errno::errno_name),
-        message: format!("cannot create a scratch dir in {}: {e}", dir.display()),
+        message: format!(
+            "cannot create a scratch dir in {}: {e}",
+            crate::host::shown(dir)
+        ),
     };
     match made {
         // keep(): the handle would otherwise try to delete the path as a file.

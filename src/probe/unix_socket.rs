@@ -48,7 +48,7 @@ enum Check<'a> {
 /// The system temp dir, as the target of host-level socket observations.
 fn temp_target() -> (String, PathBuf) {
     let dir = std::env::temp_dir();
-    let mut s = dir.display().to_string();
+    let mut s = crate::host::shown(&dir);
     while s.len() > 1 && s.ends_with('/') {
         s.pop();
     }
@@ -176,7 +176,7 @@ fn round_trip_in(
             target,
             format!(
                 "bind+listen+connect+accept and one byte each way on {}",
-                path.display()
+                crate::host::shown(&path)
             ),
         ),
         Err((step, e)) => Observation::from_io_error(id, target, step, &e),

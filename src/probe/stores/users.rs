@@ -58,7 +58,9 @@ fn by_lock(ctx: &ProbeContext, store: &Store, me: i32) -> Option<User> {
         if let Some(h) = lookup.holder
             && let Some(pid) = h.pid.filter(|p| *p != me)
         {
-            let name = lock.file_name().map(|n| n.to_string_lossy().into_owned());
+            let name = lock
+                .file_name()
+                .map(|n| crate::host::shown(std::path::Path::new(n)));
             return Some(User {
                 pid,
                 command: h.command,
