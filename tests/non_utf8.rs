@@ -188,6 +188,45 @@ fn no_output_shows_a_non_utf8_path_lossily() {
     }
 }
 
+/// A recorded host in a non-UTF-8 dir: the report's `host_root` and every message show it
+/// escaped.
+#[test]
+fn a_recorded_host_in_a_non_utf8_dir_is_named_escaped() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join(OsStr::from_bytes(b"root-\xFB"));
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/hosts/linux-plain"
+    );
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(fixture)
+        .arg(&root)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    for format in ["json", "table", "markdown"] {
+        let mut cmd = Command::new(bin());
+        cmd.args([
+            "check",
+            "--format",
+            format,
+            "--data-dir",
+            "/",
+            "--host-root",
+        ])
+        .arg(&root);
+        let r = run_cmd(cmd, Duration::from_secs(30));
+        r.assert_no_panic();
+        assert_eq!(r.code, Some(0), "{format}: {}", r.stderr);
+        assert_not_lossy(&format!("recorded host, {format}"), &r.stdout);
+        if format == "json" {
+            let shown = format!("{}/root-\\xFB", t.path().display());
+            assert_eq!(r.json()["run"]["host_root"], shown.as_str());
+        }
+    }
+}
+
 /// A filesystem mounted on a non-UTF-8 dir: the mount table names it by bytes, and the report
 /// shows that mount point escaped like the dir (no U+FFFD in `fs.mount`'s values or message).
 #[test]

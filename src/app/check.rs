@@ -115,9 +115,7 @@ pub(super) fn host_command(args: &HostArgs) -> AppResult {
         backends: Vec::new(),
         timeout_ms: 0,
         elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
-        host_root: root
-            .is_recorded()
-            .then(|| root.base().display().to_string()),
+        host_root: root.is_recorded().then(|| host::shown(root.base())),
     });
     let report = finish(report, args.common.redact);
     print(&render(&report, args.common.format, false));
@@ -147,11 +145,11 @@ fn collect_host(root: &HostRoot, env: fn(&str) -> Option<String>) -> host::HostF
 
 fn read_replay(path: &std::path::Path) -> Result<Replay, InputError> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| input(format!("cannot read --replay `{}`: {e}", path.display())))?;
+        .map_err(|e| input(format!("cannot read --replay `{}`: {e}", host::shown(path))))?;
     serde_json::from_str(&text).map_err(|e| {
         input(format!(
             "--replay `{}` is not a recorded observation file: {e}",
-            path.display()
+            host::shown(path)
         ))
     })
 }
@@ -239,7 +237,7 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
         host_root: opts
             .root
             .is_recorded()
-            .then(|| opts.root.base().display().to_string()),
+            .then(|| host::shown(opts.root.base())),
     });
     CheckOutcome { report }
 }

@@ -136,16 +136,18 @@ pub fn real_env(name: &str) -> Option<String> {
 }
 
 /// A variable that holds paths (`VIRTUAL_ENV`, `PATH`), as an OS string: what `env` gives,
-/// and — when `env` is the real environment — also a value that is not valid Unicode (which
-/// `real_env` cannot give), so a non-UTF-8 venv or PATH entry is used, not ignored.
+/// or — when the process environment holds a value that is not valid Unicode, which no
+/// `fn(&str) -> Option<String>` can give — that value, so a non-UTF-8 venv or PATH entry is
+/// used, not ignored. (A test's fake `env` is only overridden for such a value, which no test
+/// process inherits.)
 pub fn env_os(env: fn(&str) -> Option<String>, name: &str) -> Option<std::ffi::OsString> {
     if let Some(v) = env(name) {
         return Some(v.into());
     }
-    let real: fn(&str) -> Option<String> = real_env;
-    std::ptr::fn_addr_eq(env, real)
-        .then(|| std::env::var_os(name))
-        .flatten()
+    match std::env::var(name) {
+        Err(std::env::VarError::NotUnicode(raw)) => Some(raw),
+        _ => None,
+    }
 }
 
 /// Resolve a data dir the user named: absolute, `.` → current dir. Does not require existence.
