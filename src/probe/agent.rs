@@ -27,6 +27,22 @@ use std::time::{Duration, Instant};
 /// Where each request's answers go, by id; None once the agent is gone.
 type Routes = Arc<Mutex<Option<HashMap<u64, Sender<Value>>>>>;
 
+/// The pid of the tool this agent serves (0: this process is the tool itself).
+static TOOL_PID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The tool's pid: this process's, or in the agent the tool's that started it (so that a
+/// probe never counts the tool, or a child of it, as another user of a data dir).
+pub fn tool_pid() -> u32 {
+    match TOOL_PID.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => std::process::id(),
+        pid => pid,
+    }
+}
+
+pub(super) fn set_tool_pid(pid: u32) {
+    TOOL_PID.store(pid, std::sync::atomic::Ordering::Relaxed);
+}
+
 pub struct Agent {
     stdin: Mutex<Option<ChildStdin>>,
     child: Mutex<Option<Child>>,
@@ -317,6 +333,7 @@ pub(super) fn context_json(ctx: &ProbeContext) -> Value {
     context["op"] = "context".into();
     context["deadline_ms"] = (ctx.remaining().as_millis() as u64).into();
     context["cleanup_ms"] = CLEANUP_MS.into();
+    context["tool_pid"] = std::process::id().into();
     context["key"] = key;
     context
 }

@@ -30,6 +30,9 @@ pub fn worker_main(_args: &[std::ffi::OsString]) -> i32 {
             if let Some(ms) = req["cleanup_ms"].as_u64() {
                 cleanup = Duration::from_millis(ms);
             }
+            if let Some(pid) = req["tool_pid"].as_u64() {
+                super::set_tool_pid(pid as u32);
+            }
             if let Some(ctx) = context_from(&req) {
                 *context.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(ctx));
             }
