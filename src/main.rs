@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() {
+    wsl_vecprobe::platform::tune_allocator();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let is_worker = args.get(1).is_some_and(|a| a == "__worker");
     // First thing: from here on SIGINT/SIGTERM always means cleanup and exit 130. (A worker

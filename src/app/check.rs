@@ -2,7 +2,7 @@
 //! one deadline, judge every backend, build the report. `run_check` is the pure-ish core the
 //! tests and the benchmark call.
 
-use super::{AppResult, print, render, validate};
+use super::{AppResult, print_report, validate};
 use crate::catalogue::profile::Profile;
 use crate::catalogue::rules::{self, Verdict};
 use crate::cli::{CheckArgs, HostArgs};
@@ -82,7 +82,7 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
         started: Some(start),
     });
     let report = finish(outcome.report, args.common.redact);
-    print(&render(&report, args.common.format, args.verbose));
+    print_report(&report, args.common.format, args.verbose);
     Ok(exit_code(&report, &args.require, args.strict))
 }
 
@@ -118,7 +118,7 @@ pub(super) fn host_command(args: &HostArgs) -> AppResult {
         host_root: root.is_recorded().then(|| host::shown(root.base())),
     });
     let report = finish(report, args.common.redact);
-    print(&render(&report, args.common.format, false));
+    print_report(&report, args.common.format, false);
     Ok(EXIT_OK)
 }
 
