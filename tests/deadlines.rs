@@ -2,9 +2,9 @@
 //! sit inside `--timeout`, hung dirs are waited on together, a very short timeout is either
 //! refused (exit 2, with the minimum) or reported as the tool's own `timeout` — never as a
 //! hung mount — and no scratch dir is ever left behind.
-// Linux only: these faults (hung FUSE mounts, FIFOs, /dev/full, signals, /proc, symlinks,
-// non-UTF-8 byte paths) are made with Linux tools; Windows has no counterpart test yet.
-#![cfg(target_os = "linux")]
+// The short-timeout test runs on Linux and Windows; the hung mounts (bindfs, FUSE wait
+// channels) and the fake `python3` shell script are made with Linux tools.
+#![cfg(any(target_os = "linux", windows))]
 
 mod common;
 use common::*;
@@ -27,7 +27,10 @@ fn very_short_timeouts_never_call_a_healthy_dir_hung_and_leave_nothing() {
                 "--data-dir",
                 &dir,
             ])
-            .env("TMPDIR", &tmpdir);
+            // The temp dir the tool falls back to: TMPDIR on Unix, TMP/TEMP on Windows.
+            .env("TMPDIR", &tmpdir)
+            .env("TMP", &tmpdir)
+            .env("TEMP", &tmpdir);
             let r = run_cmd(cmd, Duration::from_secs(20));
             r.assert_no_panic();
             assert!(
@@ -60,6 +63,7 @@ fn very_short_timeouts_never_call_a_healthy_dir_hung_and_leave_nothing() {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// `$1` = a dir whose FUSE daemon is stopped, `$2` = the binary; the script prints the
 /// elapsed time of the command it runs.
 fn on_hung_mount(command: &str, mnt: &str) -> (Run, u64) {
@@ -85,6 +89,7 @@ exit $rc"#
     (r, elapsed)
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn one_or_ten_hung_data_dirs_keep_the_whole_run_inside_its_timeout() {
     if !privileged(
@@ -124,6 +129,7 @@ fn one_or_ten_hung_data_dirs_keep_the_whole_run_inside_its_timeout() {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn per_probe_limits_scale_with_the_runs_timeout() {
     // An interpreter that takes 600 ms to start, as under load: past the python probe's
@@ -162,6 +168,7 @@ fn per_probe_limits_scale_with_the_runs_timeout() {
     assert!(o["status"] != "timeout" && o["status"] != "fail", "{o:#}");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn no_thread_of_the_tool_waits_inside_a_hung_mount() {
     if !privileged(

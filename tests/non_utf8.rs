@@ -1,20 +1,36 @@
-//! A data dir whose name is not valid UTF-8 is probed like any other (the path stays an OS
-//! string end to end) and shown escaped (`\xFF`) in the report.
-// Linux only: these faults (hung FUSE mounts, FIFOs, /dev/full, signals, /proc, symlinks,
-// non-UTF-8 byte paths) are made with Linux tools; Windows has no counterpart test yet.
-#![cfg(target_os = "linux")]
+//! A data dir whose name is not valid Unicode is probed like any other (the path stays an OS
+//! string end to end) and shown escaped in the report, never with U+FFFD: on Unix a byte
+//! that is not UTF-8 as `\xFF`, on Windows an unpaired UTF-16 surrogate as `\uD800`.
+#![cfg(any(target_os = "linux", windows))]
 
 mod common;
 use common::*;
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::OsString;
 use std::process::Command;
 use std::time::Duration;
+
+/// A dir name that is not valid Unicode, and how the report must show it.
+#[cfg(target_os = "linux")]
+fn odd_name() -> (OsString, &'static str) {
+    use std::os::unix::ffi::OsStringExt;
+    (OsString::from_vec(b"caf\xE9-data".to_vec()), "caf\\xE9-data")
+}
+
+/// A lone high surrogate (U+D800) in the middle of the name: valid for NTFS, not Unicode.
+#[cfg(windows)]
+fn odd_name() -> (OsString, &'static str) {
+    use std::os::windows::ffi::OsStringExt;
+    let mut wide: Vec<u16> = "caf".encode_utf16().collect();
+    wide.push(0xD800);
+    wide.extend("-data".encode_utf16());
+    (OsString::from_wide(&wide), "caf\\uD800-data")
+}
 
 #[test]
 fn a_non_utf8_data_dir_is_probed_and_shown_escaped() {
     let (t, base) = tempdir();
-    let dir = t.path().join(OsStr::from_bytes(b"caf\xE9-data"));
+    let (name, escaped) = odd_name();
+    let dir = t.path().join(&name);
     std::fs::create_dir(&dir).unwrap();
     let mut cmd = Command::new(bin());
     cmd.args(["check", "--format", "json", "--timeout", "3s", "--data-dir"])
@@ -23,7 +39,7 @@ fn a_non_utf8_data_dir_is_probed_and_shown_escaped() {
     r.assert_no_panic();
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let report = r.json();
-    let shown = format!("{base}/caf\\xE9-data");
+    let shown = format!("{base}{}{escaped}", std::path::MAIN_SEPARATOR);
     assert_eq!(
         report["data_dirs"][0]["path"],
         shown.as_str(),
@@ -53,7 +69,7 @@ fn a_non_utf8_data_dir_is_probed_and_shown_escaped() {
         let r = run_cmd(cmd, Duration::from_secs(30));
         assert_eq!(r.code, Some(0), "{}", r.stderr);
         assert!(
-            r.stdout.contains("caf\\xE9-data"),
+            r.stdout.contains(escaped) && !r.stdout.contains('\u{FFFD}'),
             "{format}:\n{}",
             r.stdout
         );

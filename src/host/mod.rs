@@ -157,8 +157,8 @@ pub fn collect_data_dirs(root: &HostRoot, given: &[PathBuf]) -> Vec<DataDirFacts
 }
 
 /// A path as text for reports and messages: as it is when it is valid Unicode, else with every
-/// byte that is not shown as `\xNN` (so two different names never look the same, and nothing
-/// is lost to U+FFFD).
+/// byte that is not shown as `\xNN` — on Windows every unpaired UTF-16 surrogate as `\uDXXX` —
+/// (so two different names never look the same, and nothing is lost to U+FFFD).
 pub fn shown(path: &Path) -> String {
     if let Some(s) = path.to_str() {
         return s.to_string();
@@ -175,7 +175,19 @@ pub fn shown(path: &Path) -> String {
         }
         out
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStrExt;
+        let mut out = String::new();
+        for unit in char::decode_utf16(path.as_os_str().encode_wide()) {
+            match unit {
+                Ok(c) => out.push(c),
+                Err(e) => out.push_str(&format!("\\u{:04X}", e.unpaired_surrogate())),
+            }
+        }
+        out
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         path.to_string_lossy().into_owned()
     }

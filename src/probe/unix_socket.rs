@@ -175,7 +175,7 @@ fn round_trip_in(
             target,
             format!(
                 "bind+listen+connect+accept and one byte each way on {}",
-                path.display()
+                crate::host::shown(&path)
             ),
         ),
         Err((step, e)) => Observation::from_io_error(id, target, step, &e),
