@@ -31,7 +31,15 @@ fn a_non_utf8_data_dir_is_probed_and_shown_escaped() {
     let (t, base) = tempdir();
     let (name, escaped) = odd_name();
     let dir = t.path().join(&name);
-    std::fs::create_dir(&dir).unwrap();
+    if let Err(e) = std::fs::create_dir(&dir) {
+        // Wine stores names as UTF-8 on the Linux filesystem and refuses a lone surrogate
+        // (ERROR_FILE_NOT_FOUND): such a dir cannot exist there. Real Windows (NTFS) takes
+        // it. The escaping itself is unit-tested in host::shown_tests, which runs under Wine.
+        if under_wine() {
+            return eprintln!("SKIP under Wine: cannot create {name:?}: {e}");
+        }
+        panic!("create {name:?}: {e}");
+    }
     let mut cmd = Command::new(bin());
     cmd.args(["check", "--format", "json", "--timeout", "3s", "--data-dir"])
         .arg(&dir);

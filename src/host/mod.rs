@@ -192,3 +192,28 @@ pub fn shown(path: &Path) -> String {
         path.to_string_lossy().into_owned()
     }
 }
+
+#[cfg(test)]
+mod shown_tests {
+    use super::shown;
+
+    #[cfg(unix)]
+    #[test]
+    fn bytes_that_are_not_utf8_are_shown_as_hex_escapes() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = std::path::Path::new(std::ffi::OsStr::from_bytes(b"/d/caf\xE9-\xFF"));
+        assert_eq!(shown(p), "/d/caf\\xE9-\\xFF");
+    }
+
+    /// Windows: a lone surrogate (high or low) is shown as `\uDXXX`, a valid pair as its
+    /// character; never U+FFFD, so two different names never look the same.
+    #[cfg(windows)]
+    #[test]
+    fn unpaired_surrogates_are_shown_as_u_escapes() {
+        use std::os::windows::ffi::OsStringExt;
+        let mut w: Vec<u16> = "C:\\caf".encode_utf16().collect();
+        w.extend([0xD800, 0x2D, 0xDC00, 0x2D, 0xD83D, 0xDE00]);
+        let p = std::path::PathBuf::from(std::ffi::OsString::from_wide(&w));
+        assert_eq!(shown(&p), "C:\\caf\\uD800-\\uDC00-\u{1F600}");
+    }
+}
