@@ -29,3 +29,21 @@ pub fn from_wide(buf: &[u16]) -> String {
     let end = buf.iter().position(|c| *c == 0).unwrap_or(buf.len());
     String::from_utf16_lossy(&buf[..end])
 }
+
+/// This computer's DNS host name (`GetComputerNameExW(ComputerNameDnsHostname)`), else its
+/// NetBIOS name: what the OS says, not `%COMPUTERNAME%`, which anyone can set.
+pub fn computer_name() -> Option<String> {
+    use windows_sys::Win32::System::SystemInformation::{
+        ComputerNameDnsHostname, ComputerNameNetBIOS, GetComputerNameExW,
+    };
+    [ComputerNameDnsHostname, ComputerNameNetBIOS]
+        .into_iter()
+        .find_map(|kind| {
+            let mut buf = vec![0u16; 256];
+            let mut len = buf.len() as u32;
+            // SAFETY: the buffer holds `len` UTF-16 units; `len` is updated to the name's length.
+            let ok = unsafe { GetComputerNameExW(kind, buf.as_mut_ptr(), &mut len) } != 0;
+            ok.then(|| from_wide(&buf[..(len as usize).min(buf.len())]))
+                .filter(|n| !n.is_empty())
+        })
+}
