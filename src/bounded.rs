@@ -60,7 +60,10 @@ fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     #[cfg(not(windows))]
     let on_disk = true;
     // A device's or pipe's metadata may fail (NUL: ERROR_INVALID_PARAMETER): asked only on disk.
-    let meta = on_disk.then(|| file.metadata()).transpose().map_err(io_err)?;
+    let meta = on_disk
+        .then(|| file.metadata())
+        .transpose()
+        .map_err(io_err)?;
     if !meta.as_ref().is_some_and(|m| m.is_file()) {
         return Err(ReadError {
             errno: "EINVAL".into(),

@@ -13,7 +13,10 @@ use std::time::Duration;
 #[cfg(target_os = "linux")]
 fn odd_name() -> (OsString, &'static str) {
     use std::os::unix::ffi::OsStringExt;
-    (OsString::from_vec(b"caf\xE9-data".to_vec()), "caf\\xE9-data")
+    (
+        OsString::from_vec(b"caf\xE9-data".to_vec()),
+        "caf\\xE9-data",
+    )
 }
 
 /// A lone high surrogate (U+D800) in the middle of the name: valid for NTFS, not Unicode.

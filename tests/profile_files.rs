@@ -64,7 +64,11 @@ fn a_directory_nul_conin_and_huge_profiles_are_refused_promptly() {
     r.assert_no_panic();
     assert_eq!(r.code, Some(2), "CONIN$: {}", r.stderr);
     assert!(r.stderr.contains("cannot read profile"), "{}", r.stderr);
-    assert!(r.elapsed < Duration::from_secs(3), "CONIN$ took {:?}", r.elapsed);
+    assert!(
+        r.elapsed < Duration::from_secs(3),
+        "CONIN$ took {:?}",
+        r.elapsed
+    );
 }
 
 #[cfg(target_os = "linux")]

@@ -11,8 +11,8 @@ use std::io;
 use std::os::windows::io::AsRawHandle;
 use std::path::Path;
 use windows_sys::Win32::Storage::FileSystem::{
-    BY_HANDLE_FILE_INFORMATION, FILE_ALLOCATION_INFO, FILE_FLAG_BACKUP_SEMANTICS,
-    FILE_TYPE_DISK, FileAllocationInfo, GetFileInformationByHandle, GetFileType, MoveFileExW,
+    BY_HANDLE_FILE_INFORMATION, FILE_ALLOCATION_INFO, FILE_FLAG_BACKUP_SEMANTICS, FILE_TYPE_DISK,
+    FileAllocationInfo, GetFileInformationByHandle, GetFileType, MoveFileExW,
     SetFileInformationByHandle,
 };
 
