@@ -6,6 +6,7 @@ pub mod locks;
 pub mod memory;
 pub mod mmap;
 pub mod netowner;
+pub mod process;
 pub mod registry;
 pub mod uds;
 pub mod volume;
