@@ -178,7 +178,8 @@ fn redact_leaves_ids_and_commands_alone_when_the_host_name_is_a_report_word() {
     }
 }
 
-/// Linux only: a UTS namespace (unshare -u) and the OS account from getpwuid.
+/// Linux only: a UTS namespace (unshare -u). On Windows the computer name cannot be set
+/// for one process: redact_takes_the_computer_name_from_the_os_not_the_environment instead.
 #[cfg(target_os = "linux")]
 #[test]
 fn redact_hides_a_distinctive_host_name_in_any_case() {
