@@ -281,3 +281,34 @@ fn redact_takes_the_computer_name_from_the_os_not_the_environment() {
         assert!(r.stdout.contains(shown), "{format}:\n{}", r.stdout);
     }
 }
+
+/// Windows: the user and profile directory come from the OS account (GetUserNameW,
+/// GetUserProfileDirectoryW), not `%USERNAME%`/`%USERPROFILE%`: with both pointing elsewhere, a
+/// dir under the real profile is still shown relative to `~`. This process's USERPROFILE is
+/// the one Windows (or Wine) set at logon: the test's reference for the real profile.
+#[cfg(windows)]
+#[test]
+fn redact_takes_the_user_and_profile_from_the_os_not_the_environment() {
+    let Some(profile) = std::env::var_os("USERPROFILE").filter(|p| !p.is_empty()) else {
+        return skip("redact_profile_from_os", "no USERPROFILE set at logon");
+    };
+    let t = tempfile::tempdir_in(&profile).unwrap();
+    let name = t.path().file_name().unwrap().to_str().unwrap().to_string();
+    let dir = t.path().display().to_string();
+    let (_f, fake) = tempdir();
+    let fake_home = format!("{fake}\\alice");
+    std::fs::create_dir(&fake_home).unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.env("USERPROFILE", &fake_home)
+        .env("HOME", &fake_home)
+        .env("USERNAME", "alice")
+        .args(["check", "--format", "json", "--redact", "--data-dir", &dir]);
+    let r = run_cmd(cmd, Duration::from_secs(30));
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        !r.stdout.contains(&json_escaped(&dir)),
+        "the OS profile ({profile:?}) leaked although %USERPROFILE% points elsewhere"
+    );
+    assert_eq!(r.json()["data_dirs"][0]["path"], format!("~\\{name}"));
+}

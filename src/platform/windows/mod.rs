@@ -48,3 +48,32 @@ pub fn computer_name() -> Option<String> {
                 .filter(|n| !n.is_empty())
         })
 }
+
+/// This process's account: the user name (`GetUserNameW`) and profile directory
+/// (`GetUserProfileDirectoryW` on the process token), not `%USERNAME%`/`%USERPROFILE%`.
+pub fn account() -> Option<(String, String)> {
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::Security::TOKEN_QUERY;
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
+    use windows_sys::Win32::System::WindowsProgramming::GetUserNameW;
+    use windows_sys::Win32::UI::Shell::GetUserProfileDirectoryW;
+    let mut name = vec![0u16; 257];
+    let mut len = name.len() as u32;
+    // SAFETY: the buffer holds `len` UTF-16 units.
+    if unsafe { GetUserNameW(name.as_mut_ptr(), &mut len) } == 0 {
+        return None;
+    }
+    let mut token: HANDLE = std::ptr::null_mut();
+    // SAFETY: the current-process pseudo-handle; `token` is valid for writes.
+    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
+        return None;
+    }
+    let mut dir = vec![0u16; 1024];
+    let mut dir_len = dir.len() as u32;
+    // SAFETY: an open token; the buffer holds `dir_len` UTF-16 units.
+    let ok = unsafe { GetUserProfileDirectoryW(token, dir.as_mut_ptr(), &mut dir_len) } != 0;
+    // SAFETY: the token opened above, closed once.
+    unsafe { CloseHandle(token) };
+    let (name, dir) = (from_wide(&name), from_wide(&dir));
+    (ok && !name.is_empty() && !dir.is_empty()).then_some((name, dir))
+}

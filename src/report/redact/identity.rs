@@ -1,6 +1,7 @@
 //! Who is running: the user name and home directory from the operating system's account
 //! database (not from `$USER`/`$HOME`, which anyone can set), plus those variables when they
-//! differ, and the host name from the kernel (on Windows the computer name from the OS).
+//! differ, and the host name from the kernel (on Windows: the account's name and profile
+//! directory, and the computer name, all from the OS).
 //! Everything listed here is hidden by `--redact`.
 
 /// What to hide. Empty strings are ignored.
@@ -59,7 +60,11 @@ fn os_account() -> Option<(String, String)> {
         .flatten()
         .map(|u| (u.name, u.dir.display().to_string()))
 }
-#[cfg(not(unix))]
+#[cfg(windows)]
+fn os_account() -> Option<(String, String)> {
+    crate::platform::windows::account()
+}
+#[cfg(not(any(unix, windows)))]
 fn os_account() -> Option<(String, String)> {
     None
 }
