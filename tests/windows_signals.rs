@@ -17,13 +17,8 @@ use std::os::windows::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
-const CTRL_BREAK_EVENT: u32 = 1;
-
-#[link(name = "kernel32")]
-unsafe extern "system" {
-    fn GenerateConsoleCtrlEvent(event: u32, group: u32) -> i32;
-}
+use windows_sys::Win32::System::Console::{CTRL_BREAK_EVENT, GenerateConsoleCtrlEvent};
+use windows_sys::Win32::System::Threading::CREATE_NEW_PROCESS_GROUP;
 
 #[test]
 fn ctrl_break_mid_run_exits_130_and_leaves_nothing_behind() {
