@@ -264,7 +264,8 @@ fn redact_takes_the_computer_name_from_the_os_not_the_environment() {
         cmd.env("COMPUTERNAME", "alice-pc")
             .env_remove("HOSTNAME")
             .env("COLUMNS", "400")
-            .args(["check", "--format", format, "--redact", "--data-dir", &dir]);
+            .args(["check", "--format", format, "--redact", "--timeout", "20s"])
+            .args(["--data-dir", &dir]);
         let r = run_cmd(cmd, Duration::from_secs(30));
         r.assert_no_panic();
         assert_eq!(r.code, Some(0), "{format}: {}", r.stderr);
@@ -302,7 +303,8 @@ fn redact_takes_the_user_and_profile_from_the_os_not_the_environment() {
     cmd.env("USERPROFILE", &fake_home)
         .env("HOME", &fake_home)
         .env("USERNAME", "alice")
-        .args(["check", "--format", "json", "--redact", "--data-dir", &dir]);
+        .args(["check", "--format", "json", "--redact", "--timeout", "20s"])
+        .args(["--data-dir", &dir]);
     let r = run_cmd(cmd, Duration::from_secs(30));
     r.assert_no_panic();
     assert_eq!(r.code, Some(0), "{}", r.stderr);

@@ -43,6 +43,9 @@ fn resource_floors_are_judged_on_windows_and_hold_without_rlimits() {
             "check",
             "--format",
             "json",
+            // Room for a loaded machine (Wine, two tests at once); a healthy run is quick.
+            "--timeout",
+            "20s",
             "--data-dir",
             &dir,
             "--profile",
@@ -108,7 +111,18 @@ fn stores_locked_by_another_process_or_with_a_live_postmaster_pid_are_in_use() {
     )
     .unwrap();
     let before = snapshot(root);
-    let r = run(["check", "--format", "json", "--data-dir", &dir], &[]);
+    let r = run(
+        [
+            "check",
+            "--format",
+            "json",
+            "--timeout",
+            "20s",
+            "--data-dir",
+            &dir,
+        ],
+        &[],
+    );
     let _ = postmaster.kill();
     let _ = postmaster.wait();
     r.assert_no_panic();
