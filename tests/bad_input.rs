@@ -77,8 +77,10 @@ fn a_data_dir_without_write_permission_is_refused() {
 #[test]
 fn bad_timeouts_are_refused_with_the_reason() {
     for (value, needle) in [
-        ("0", "greater than zero"),
-        ("0s", "greater than zero"),
+        ("0", "at least 100ms"),
+        ("0s", "at least 100ms"),
+        ("1ms", "at least 100ms"),
+        ("99ms", "at least 100ms"),
         ("-1", "not a duration"),
         ("abc", "not a duration"),
     ] {

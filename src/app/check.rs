@@ -115,9 +115,7 @@ pub(super) fn host_command(args: &HostArgs) -> AppResult {
         backends: Vec::new(),
         timeout_ms: 0,
         elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
-        host_root: root
-            .is_recorded()
-            .then(|| root.base().display().to_string()),
+        host_root: root.is_recorded().then(|| host::shown(root.base())),
     });
     let report = finish(report, args.common.redact);
     print(&render(&report, args.common.format, false));
@@ -147,11 +145,11 @@ fn collect_host(root: &HostRoot, env: fn(&str) -> Option<String>) -> host::HostF
 
 fn read_replay(path: &std::path::Path) -> Result<Replay, InputError> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| input(format!("cannot read --replay `{}`: {e}", path.display())))?;
+        .map_err(|e| input(format!("cannot read --replay `{}`: {e}", host::shown(path))))?;
     serde_json::from_str(&text).map_err(|e| {
         input(format!(
             "--replay `{}` is not a recorded observation file: {e}",
-            path.display()
+            host::shown(path)
         ))
     })
 }
@@ -239,7 +237,7 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
         host_root: opts
             .root
             .is_recorded()
-            .then(|| opts.root.base().display().to_string()),
+            .then(|| host::shown(opts.root.base())),
     });
     CheckOutcome { report }
 }
@@ -271,18 +269,34 @@ fn prepare_dirs(
         .then(super::dirfacts::tool_exe)
         .flatten();
     let answers = crate::bounded::each_within(deadline, given.to_vec(), move |d| {
-        // In a child when possible: a hung mount then holds a child, killed at the deadline.
-        let facts = match &exe {
-            Some(exe) => super::dirfacts::in_child(exe, &d, deadline)?.facts?,
-            None => host::collect_data_dirs(&root2, std::slice::from_ref(&d)).pop()?,
+        // In the agent when possible: a hung mount then holds a thread of the agent, which
+        // is killed at the end, and never one of this process.
+        let (facts, same) = match &exe {
+            Some(exe) => {
+                let answer = super::dirfacts::in_child(exe, &d, deadline)?;
+                (answer.facts?, answer.identity)
+            }
+            None => {
+                let facts = host::collect_data_dirs(&root2, std::slice::from_ref(&d)).pop()?;
+                let same = (!root2.is_recorded())
+                    .then(|| super::dirfacts::identity(&facts.path))
+                    .flatten();
+                (facts, same)
+            }
         };
-        let same = (!root2.is_recorded())
-            .then(|| identity(&facts.path))
-            .flatten();
         let made = gate
             .as_ref()
             .filter(|_| facts.exists && facts.filesystem.answered())
-            .map(|g| (same, g.create_in(&facts.path)));
+            .map(|g| {
+                let agent = exe.as_deref().and_then(crate::probe::agent::get);
+                let made = match agent {
+                    Some(agent) => agent
+                        .make_scratch(&facts.path, deadline)
+                        .unwrap_or_else(|| Err(timed_out_scratch())),
+                    None => g.create_in(&facts.path),
+                };
+                (same, made)
+            });
         Some((facts, same, made))
     });
     let mut out: Vec<Prepared> = Vec::new();
@@ -325,18 +339,6 @@ fn prepare_dirs(
         }
     }
     out
-}
-
-/// (device, inode) of a dir, so that a dir given twice under two names is judged once.
-#[cfg(unix)]
-fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
-}
-
-#[cfg(not(unix))]
-fn identity(_path: &std::path::Path) -> Option<(u64, u64)> {
-    None
 }
 
 fn unanswered(given: &std::path::Path, why: &str) -> DataDirFacts {

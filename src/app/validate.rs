@@ -49,7 +49,7 @@ pub fn data_dirs(
 }
 
 pub(super) fn check_data_dir(d: &Path) -> Result<(), InputError> {
-    let shown = d.display();
+    let shown = crate::host::shown(d);
     let meta = std::fs::metadata(d).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => input(format!("data dir `{shown}` does not exist")),
         _ => input(format!("cannot read data dir `{shown}`: {e}")),
@@ -93,7 +93,7 @@ pub fn host_root(dir: Option<&Path>) -> Result<HostRoot, InputError> {
     let Some(dir) = dir else {
         return Ok(HostRoot::live());
     };
-    let shown = dir.display();
+    let shown = crate::host::shown(dir);
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => return Err(input(format!("--host-root `{shown}` is not a directory"))),

@@ -96,7 +96,7 @@ impl fmt::Display for LoadError {
                 write!(
                     f,
                     "cannot read profile {}: {errno} ({message})",
-                    path.display()
+                    crate::host::shown(path)
                 )
             }
             LoadError::Parse {
@@ -108,14 +108,14 @@ impl fmt::Display for LoadError {
                 write!(
                     f,
                     "malformed profile {}, line {line}, column {column}: {message}",
-                    path.display()
+                    crate::host::shown(path)
                 )
             }
             LoadError::Invalid { path, problems } => {
                 write!(
                     f,
                     "invalid profile {}: {}",
-                    path.display(),
+                    crate::host::shown(path),
                     problems.join("; ")
                 )
             }

@@ -166,8 +166,8 @@ fn collect_data_dir_at(
     } else {
         lexically_normal(&path)
     };
-    let entry =
-        table.and_then(|t| mounts::longest_mount_for(&lookup.to_string_lossy(), &t.entries));
+    // Mount points are in `shown` form (`\xNN` for bytes that are not UTF-8).
+    let entry = table.and_then(|t| mounts::longest_mount_for(&super::shown(&lookup), &t.entries));
     let format = table.map(|t| t.format).unwrap_or("mountinfo");
     let live_checks = if live && exists {
         LiveChecks::run(&path)

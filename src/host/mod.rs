@@ -135,6 +135,21 @@ pub fn real_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// A variable that holds paths (`VIRTUAL_ENV`, `PATH`), as an OS string: what `env` gives,
+/// or — when the process environment holds a value that is not valid Unicode, which no
+/// `fn(&str) -> Option<String>` can give — that value, so a non-UTF-8 venv or PATH entry is
+/// used, not ignored. (A test's fake `env` is only overridden for such a value, which no test
+/// process inherits.)
+pub fn env_os(env: fn(&str) -> Option<String>, name: &str) -> Option<std::ffi::OsString> {
+    if let Some(v) = env(name) {
+        return Some(v.into());
+    }
+    match std::env::var(name) {
+        Err(std::env::VarError::NotUnicode(raw)) => Some(raw),
+        _ => None,
+    }
+}
+
 /// Resolve a data dir the user named: absolute, `.` → current dir. Does not require existence.
 pub fn absolute(path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
@@ -166,14 +181,7 @@ pub fn shown(path: &Path) -> String {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
-        let mut out = String::new();
-        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
-            out.push_str(chunk.valid());
-            for b in chunk.invalid() {
-                out.push_str(&format!("\\x{b:02X}"));
-            }
-        }
-        out
+        shown_bytes(path.as_os_str().as_bytes())
     }
     #[cfg(windows)]
     {
@@ -191,6 +199,18 @@ pub fn shown(path: &Path) -> String {
     {
         path.to_string_lossy().into_owned()
     }
+}
+
+/// Bytes that name a path (a mount point in the mount table) as `shown` shows that path.
+pub fn shown_bytes(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -32,14 +32,15 @@ pub const MOUNTS_PATH: &str = "/proc/mounts";
 /// Read the mount table under `root`: `/proc/self/mountinfo`, else `/proc/mounts`.
 /// None when neither can be read.
 pub fn read_table(root: &HostRoot) -> Option<MountTable> {
-    if let Some(text) = root.read(MOUNTINFO_PATH) {
+    let read = |path| root.read_bytes(path).ok().map(|b| octal_escaped(&b));
+    if let Some(text) = read(MOUNTINFO_PATH) {
         return Some(MountTable {
             entries: parse_mountinfo(&text),
             format: "mountinfo",
             path: MOUNTINFO_PATH,
         });
     }
-    let text = root.read(MOUNTS_PATH)?;
+    let text = read(MOUNTS_PATH)?;
     Some(MountTable {
         entries: parse_proc_mounts(&text),
         format: "mounts",
@@ -47,8 +48,23 @@ pub fn read_table(root: &HostRoot) -> Option<MountTable> {
     })
 }
 
+/// The table's bytes as text, each byte that is not UTF-8 (a mount point named in another
+/// encoding) written as the kernel writes a space, `\351`: `unescape` turns it back into
+/// that byte, so no name is lost to U+FFFD.
+fn octal_escaped(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\{b:03o}"));
+        }
+    }
+    out
+}
+
 /// Decode the kernel's octal escapes (`\040` space, `\011` tab, `\012` newline, `\134`
-/// backslash). A backslash not followed by three octal digits is kept as it is.
+/// backslash). A backslash not followed by three octal digits is kept as it is. A name that
+/// is not UTF-8 comes out as `super::shown` shows a path, with `\xNN` escapes.
 pub fn unescape(field: &str) -> String {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -65,7 +81,7 @@ pub fn unescape(field: &str) -> String {
             i += 1;
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    super::shown_bytes(&out)
 }
 
 fn is_octal_triplet(digits: &[u8]) -> bool {
@@ -246,6 +262,17 @@ mod tests {
         assert_eq!(unescape("C:\\;x"), "C:\\;x", "a lone backslash stays");
         assert_eq!(unescape("end\\04"), "end\\04", "truncated escape stays");
         assert_eq!(unescape("\\999"), "\\999");
+    }
+
+    #[test]
+    fn a_mount_point_that_is_not_utf8_keeps_its_bytes_escaped() {
+        let raw = b"74 27 0:64 / /mnt/caf\xE9 rw - tmpfs none rw\n";
+        let e = parse_mountinfo(&octal_escaped(raw));
+        assert_eq!(e[0].mount_point, "/mnt/caf\\xE9");
+        // The lookup gives the data dir in the same form.
+        assert_eq!(unescape("/mnt/caf\\351"), "/mnt/caf\\xE9");
+        let found = longest_mount_for("/mnt/caf\\xE9/x", &e).map(|m| m.fs_type.as_str());
+        assert_eq!(found, Some("tmpfs"));
     }
 
     #[test]

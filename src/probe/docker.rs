@@ -17,6 +17,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(1000),
     plan,
     run,
+    in_agent: false,
 };
 
 const TARGET: &str = "host";
@@ -39,10 +40,11 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
         return;
     }
     let start = Instant::now();
-    sink.emit(cli((ctx.env)("PATH").as_deref()).elapsed_since(start));
+    let path_var = crate::host::env_os(ctx.env, "PATH").unwrap_or_default();
+    sink.emit(cli(&path_var).elapsed_since(start));
     let start = Instant::now();
-    let ep = http::endpoint(
-        (ctx.env)("DOCKER_HOST").as_deref(),
+    let ep = http::endpoint_os(
+        crate::host::env_os(ctx.env, "DOCKER_HOST").as_deref(),
         (ctx.env)("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty()),
     );
     let deadline = ctx.deadline;
@@ -55,10 +57,10 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
 }
 
 /// `docker` (or `docker.exe`, which WSL interop can run) on PATH.
-fn cli(path_var: Option<&str>) -> Observation {
-    match find_on_path(path_var.unwrap_or(""), &cli_names()) {
-        Some(p) => Observation::pass(CLI, TARGET, format!("found {}", p.display()))
-            .with("path", p.display().to_string()),
+fn cli(path_var: &std::ffi::OsStr) -> Observation {
+    match find_on_path(path_var, &cli_names()) {
+        Some(p) => Observation::pass(CLI, TARGET, format!("found {}", crate::host::shown(&p)))
+            .with("path", crate::host::shown(&p)),
         None => Observation::fail(CLI, TARGET, "no docker executable on PATH")
             .with_errno("ENOENT")
             .with("path", Value::Null),
@@ -74,8 +76,8 @@ fn cli_names() -> Vec<&'static str> {
 }
 
 /// The first PATH entry holding an executable file named `names[0]`, else `names[1]`, ….
-pub fn find_on_path(path_var: &str, names: &[&str]) -> Option<PathBuf> {
-    let dirs: Vec<PathBuf> = std::env::split_paths(path_var)
+pub fn find_on_path(path_var: impl AsRef<std::ffi::OsStr>, names: &[&str]) -> Option<PathBuf> {
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path_var)
         .filter(|d| !d.as_os_str().is_empty())
         .collect();
     names

@@ -276,8 +276,11 @@ impl Pool {
                     if tx.send(Msg::Started(index)).is_err() {
                         break;
                     }
-                    let dir = dir_index.map(|i| &ctx.data_dirs[i]);
-                    (probe.run)(&ctx, dir, &Sink::new(tx.clone(), index));
+                    let sink = Sink::new(tx.clone(), index);
+                    match super::agent::for_context(&ctx).filter(|_| probe.in_agent) {
+                        Some(agent) => agent.run_probe(&ctx, probe, dir_index, &sink),
+                        None => (probe.run)(&ctx, dir_index.map(|i| &ctx.data_dirs[i]), &sink),
+                    }
                     if tx.send(Msg::Done(index)).is_err() {
                         break;
                     }
@@ -333,6 +336,7 @@ mod tests {
         timeout: Duration::from_millis(150),
         plan: plan_two,
         run: emits_one_then_hangs,
+        in_agent: false,
     };
     static FORGETS: ProbeDef = ProbeDef {
         name: "forgets",
@@ -341,6 +345,7 @@ mod tests {
         timeout: Duration::from_secs(5),
         plan: plan_two,
         run: emits_one_and_returns,
+        in_agent: false,
     };
 
     #[test]
@@ -382,6 +387,7 @@ mod tests {
         timeout: Duration::from_secs(5),
         plan: plan_two,
         run: waits_then_times_out,
+        in_agent: false,
     };
 
     #[test]

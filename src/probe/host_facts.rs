@@ -15,6 +15,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(1500),
     plan,
     run,
+    in_agent: false,
 };
 
 const HOST: &str = "host";

@@ -16,6 +16,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(500),
     plan,
     run,
+    in_agent: false,
 };
 
 const TARGET: &str = "host";
@@ -184,13 +185,16 @@ fn shm_at(path: &Path) -> Observation {
         Some(Ok((free, total))) => Observation::pass(
             SHM,
             TARGET,
-            format!("{}: {total} bytes, {free} free", path.display()),
+            format!("{}: {total} bytes, {free} free", crate::host::shown(path)),
         )
         .with("size_bytes", total)
         .with("free_bytes", free),
-        Some(Err(e)) => {
-            Observation::from_io_error(SHM, TARGET, &format!("statvfs {}", path.display()), &e)
-        }
+        Some(Err(e)) => Observation::from_io_error(
+            SHM,
+            TARGET,
+            &format!("statvfs {}", crate::host::shown(path)),
+            &e,
+        ),
     }
 }
 

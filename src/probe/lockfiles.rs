@@ -16,6 +16,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(1500),
     plan,
     run,
+    in_agent: true,
 };
 
 fn id_of(relative: &str) -> String {

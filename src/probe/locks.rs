@@ -19,6 +19,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(1500),
     plan,
     run,
+    in_agent: true,
 };
 
 pub const IDS: [&str; 4] = [

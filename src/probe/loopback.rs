@@ -26,6 +26,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(1000),
     plan,
     run,
+    in_agent: false,
 };
 
 /// Longest wait for one connect in the timed series.

@@ -26,6 +26,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(1500),
     plan,
     run,
+    in_agent: true,
 };
 
 /// The observations, in the order the worker runs them.

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
+pub mod agent;
 pub mod docker;
 pub mod engine;
 pub mod fileops;
@@ -101,6 +102,9 @@ pub struct ProbeDef {
     pub timeout: Duration,
     pub plan: fn(&ProbeContext, Option<&DataDir>) -> Vec<Planned>,
     pub run: fn(&ProbeContext, Option<&DataDir>, &Sink),
+    /// Runs in the run's agent process (`agent`), because it makes plain filesystem calls on
+    /// a data dir (or its scratch dir) that a hung mount could block for ever.
+    pub in_agent: bool,
 }
 
 /// A data dir as probes see it: its facts plus the private scratch dir created in it.
@@ -128,7 +132,7 @@ pub struct ScratchError {
 }
 
 /// A unix socket path a backend creates, for the path-length check.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct SocketSpec {
     pub backend: String,
     /// `data_dir` (relative to the data dir) or `tmp` (relative to the temp dir).
@@ -138,7 +142,7 @@ pub struct SocketSpec {
 }
 
 /// What the backend catalogue asks probes to look at.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct CatalogueInputs {
     /// Default TCP ports, with the backends that use each.
     pub ports: Vec<(u16, Vec<String>)>,
@@ -188,6 +192,14 @@ pub fn set_run_timeout(timeout: Duration) {
         timeout.as_millis() as u64,
         std::sync::atomic::Ordering::Relaxed,
     );
+}
+
+/// The run's --timeout as recorded (REFERENCE_RUN_TIMEOUT when none was).
+pub fn run_timeout() -> Duration {
+    match RUN_TIMEOUT_MS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => REFERENCE_RUN_TIMEOUT,
+        ms => Duration::from_millis(ms),
+    }
 }
 
 /// A per-probe limit, scaled by the run's --timeout over REFERENCE_RUN_TIMEOUT (never below

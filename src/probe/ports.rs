@@ -24,6 +24,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(1000),
     plan,
     run,
+    in_agent: false,
 };
 
 /// Time kept back from a probe's deadline so its last observations reach the engine in time.

@@ -22,6 +22,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(500),
     plan,
     run,
+    in_agent: false,
 };
 
 /// Environment lookup (`ctx.env`, or a map in tests).

@@ -5,6 +5,7 @@
 //! interpreter itself: it is then run once, for at most 400 ms.
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
+use crate::host::shown;
 use crate::observation::{Observation, Status};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(800),
     plan,
     run,
+    in_agent: false,
 };
 
 const TARGET: &str = "host";
@@ -50,7 +52,7 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
         }
         return;
     }
-    let env = |k: &str| (ctx.env)(k);
+    let env = |k: &str| crate::host::env_os(ctx.env, k);
     let cwd = std::env::current_dir().ok();
     let interp = match discover::find(&env, cwd.as_deref()) {
         Ok(i) => i,
@@ -177,16 +179,16 @@ fn interpreter(
     let mut message = format!(
         "Python {} at {} (via {})",
         version.as_deref().unwrap_or("of unknown version"),
-        interp.path.display(),
+        shown(&interp.path),
         interp.found_via
     );
     for n in interp.notes.iter().map(String::as_str).chain(note) {
         message.push_str("; ");
         message.push_str(n);
     }
-    let resolved = (interp.resolved != interp.path).then(|| interp.resolved.display().to_string());
+    let resolved = (interp.resolved != interp.path).then(|| shown(&interp.resolved));
     Observation::pass(INTERPRETER, TARGET, message)
-        .with("path", interp.path.display().to_string())
+        .with("path", shown(&interp.path))
         .with("version", version.map_or(Value::Null, Value::from))
         .with("found_via", interp.found_via.clone())
         .with("resolved_path", resolved.map_or(Value::Null, Value::from))
@@ -195,7 +197,7 @@ fn interpreter(
             layout
                 .venv
                 .as_ref()
-                .map_or(Value::Null, |v| Value::from(v.display().to_string())),
+                .map_or(Value::Null, |v| Value::from(shown(v))),
         )
         .with(
             "version_source",
@@ -212,11 +214,7 @@ fn installed(
     source: &str,
     note: Option<&str>,
 ) -> Observation {
-    let dirs: Vec<String> = layout
-        .site_dirs
-        .iter()
-        .map(|d| d.display().to_string())
-        .collect();
+    let dirs: Vec<String> = layout.site_dirs.iter().map(|d| shown(d)).collect();
     if layout.site_dirs.is_empty() {
         let why = note.unwrap_or("none of the usual places exist");
         let mut o = Observation::fail(
@@ -259,9 +257,9 @@ fn installed(
 
 fn sqlite_from_files(answer: &sqlite_files::Answer) -> Observation {
     let version = match (&answer.sqlite_version, &answer.library) {
-        (Some(v), Ok(lib)) => format!("SQLite {v} from {}", lib.display()),
+        (Some(v), Ok(lib)) => format!("SQLite {v} from {}", shown(lib)),
         (_, Err(why)) => format!("SQLite version unknown: {why}"),
-        (None, Ok(lib)) => format!("SQLite version unknown: {}", lib.display()),
+        (None, Ok(lib)) => format!("SQLite version unknown: {}", shown(lib)),
     };
     let message = if answer.enable_load_extension {
         format!(
@@ -287,13 +285,13 @@ fn sqlite_from_files(answer: &sqlite_files::Answer) -> Observation {
                 .clone()
                 .map_or(Value::Null, Value::from),
         )
-        .with("source", answer.module.display().to_string())
+        .with("source", shown(&answer.module))
         .with(
             "sqlite_library",
             answer
                 .library
                 .as_ref()
-                .map_or(Value::Null, |l| Value::from(l.display().to_string())),
+                .map_or(Value::Null, |l| Value::from(shown(l))),
         )
 }
 

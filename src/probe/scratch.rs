@@ -88,7 +88,10 @@ fn make_in(dir: &Path) -> Result<PathBuf, ScratchError> {
         .make_in(dir, |p| std::fs::create_dir(p).map(|()| p.to_path_buf()));
     let failed = |e: std::io::Error| ScratchError {
         errno: e.raw_os_error().map(crate::errno::errno_name),
-        message: format!("cannot create a scratch dir in {}: {e}", dir.display()),
+        message: format!(
+            "cannot create a scratch dir in {}: {e}",
+            crate::host::shown(dir)
+        ),
     };
     match made {
         // keep(): the handle would otherwise try to delete the path as a file.
@@ -112,6 +115,16 @@ pub fn spawn_child(cmd: &mut std::process::Command) -> std::io::Result<std::proc
     children.push(child.id());
     Ok(child)
 }
+
+/// The run's agent (`agent`): spawned and registered like every child, but at cleanup it is
+/// asked to finish (remove the scratch dirs it made) before it is killed.
+pub fn spawn_agent(cmd: &mut std::process::Command) -> std::io::Result<std::process::Child> {
+    let child = spawn_child(cmd)?;
+    AGENT_PID.store(child.id(), std::sync::atomic::Ordering::SeqCst);
+    Ok(child)
+}
+
+static AGENT_PID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 pub fn register_child(pid: u32) {
     CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
@@ -145,7 +158,10 @@ pub fn cleanup_within(budget: Duration) {
     // taken the dirs off the list) instead of exiting while it runs.
     let _one = CLEANUP.lock().unwrap_or_else(|e| e.into_inner());
     let deadline = std::time::Instant::now() + budget;
-    kill_children();
+    // Every child but the agent first (map workers may be writing in its scratch dirs), then
+    // the agent removes what it made and exits (killed if it cannot by the deadline).
+    kill_children_but(AGENT_PID.load(std::sync::atomic::Ordering::SeqCst));
+    super::agent::finish(deadline);
     // A mkdir still in flight registers its dir when it returns: wait for it (a healthy disk
     // takes microseconds), then remove everything registered.
     while IN_FLIGHT.load(std::sync::atomic::Ordering::SeqCst) > 0
@@ -182,8 +198,16 @@ pub fn cleanup_within(budget: Duration) {
 }
 
 fn kill_children() {
-    let children: Vec<u32> =
-        std::mem::take(&mut *CHILDREN.lock().unwrap_or_else(|e| e.into_inner()));
+    kill_children_but(0);
+}
+
+fn kill_children_but(spared: u32) {
+    let children: Vec<u32> = {
+        let mut all = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
+        let (spare, kill) = all.drain(..).partition(|&p| p == spared && p != 0);
+        *all = spare;
+        kill
+    };
     for pid in children {
         kill_child(pid);
     }

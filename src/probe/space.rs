@@ -1,5 +1,5 @@
 //! Probes that write into data dirs take turns where they could run each other out of space:
-//! `fileops` (file.create, a 32 MiB preallocation) and the `mmap` worker (which fills pages
+//! `fileops` (file.create, a 1 MiB preallocation) and the `mmap` worker (which fills pages
 //! until the disk refuses) would otherwise compete for the same last KiB of a nearly full
 //! filesystem, and one would see ENOSPC caused by the other — the tool's own use of the space,
 //! not the host's lack of it. Each holder removes its files before it gives the turn back, so

@@ -23,6 +23,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(1500),
     plan,
     run,
+    in_agent: true,
 };
 
 pub fn id_of(kind: &str) -> String {
@@ -71,13 +72,14 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
             .filter(|(_, s)| s.kind == *kind)
             .map(|(i, s)| (s, users[i].as_ref()))
             .collect();
-        sink.emit(observe(kind, &target, &mine, &walk).elapsed_since(start));
+        sink.emit(observe(kind, (&target, &dir.facts.path), &mine, &walk).elapsed_since(start));
     }
 }
 
+/// The data dir as shown (the target) and as a path (stores are named relative to it).
 fn observe(
     kind: &str,
-    target: &str,
+    (target, base): (&str, &Path),
     stores: &[(&Store, Option<&users::User>)],
     walk: &discover::Walk,
 ) -> Observation {
@@ -94,7 +96,7 @@ fn observe(
         .iter()
         .map(|(s, u)| {
             json!({
-                "path": s.path.display().to_string(),
+                "path": crate::host::shown(&s.path),
                 "held": u.is_some(),
                 "holder_pid": u.and_then(|u| u.pid),
                 "holder_command": u.and_then(|u| u.command.clone()),
@@ -121,7 +123,7 @@ fn observe(
                 target,
                 format!(
                     "{} is in use by {who}: {}",
-                    relative(&s.path, target),
+                    relative(&s.path, base),
                     u.evidence
                 ),
             )
@@ -136,14 +138,14 @@ fn observe(
         .with("complete", walk.complete)
 }
 
-fn relative(path: &Path, target: &str) -> String {
-    path.strip_prefix(target)
+fn relative(path: &Path, base: &Path) -> String {
+    let rel = path
+        .strip_prefix(base)
         .ok()
         .filter(|p| !p.as_os_str().is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| path.to_path_buf())
-        .display()
-        .to_string()
+        .unwrap_or_else(|| path.to_path_buf());
+    crate::host::shown(&rel)
 }
 
 #[cfg(test)]

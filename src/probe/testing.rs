@@ -31,7 +31,7 @@ pub fn local_data_dir(path: &Path) -> DataDir {
     DataDir {
         same_filesystem_as: None,
         facts: DataDirFacts {
-            given: path.display().to_string(),
+            given: crate::host::shown(path),
             path: path.to_path_buf(),
             exists: true,
             is_dir: true,

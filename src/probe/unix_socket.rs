@@ -18,6 +18,7 @@ pub static PROBE: ProbeDef = ProbeDef {
     timeout: Duration::from_millis(1500),
     plan,
     run,
+    in_agent: true,
 };
 
 const TMP: &str = "uds.tmp";
@@ -47,7 +48,7 @@ enum Check<'a> {
 /// The system temp dir, as the target of host-level socket observations.
 fn temp_target() -> (String, PathBuf) {
     let dir = std::env::temp_dir();
-    let mut s = dir.display().to_string();
+    let mut s = crate::host::shown(&dir);
     while s.len() > 1 && s.ends_with('/') {
         s.pop();
     }

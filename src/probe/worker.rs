@@ -17,7 +17,7 @@ pub fn dispatch(name: &str, args: &[OsString]) -> i32 {
     match name {
         "mmap" => super::mmap::worker_main(args),
         "lock-hold" => super::locks::worker_main(args),
-        "dir-facts" => crate::app::dirfacts::worker_main(args),
+        "agent" => super::agent::serve::worker_main(args),
         _ => {
             crate::error::warn(&format!("wsl-vecprobe: unknown worker `{name}`"));
             2

@@ -11,8 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The binary under test: this build's, or `WSL_VECPROBE_TEST_BIN` (to show that a test
+/// fails against another build, e.g. one from before a fix).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_wsl-vecprobe"))
+    std::env::var_os("WSL_VECPROBE_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_wsl-vecprobe")))
 }
 
 pub struct Run {

@@ -13,10 +13,6 @@ use wsl_vecprobe::observation::Status;
 use wsl_vecprobe::probe::python::{PROBE, discover, spawn, sqlite_files};
 use wsl_vecprobe::probe::{ProbeContext, engine};
 
-fn real_env(k: &str) -> Option<String> {
-    std::env::var(k).ok()
-}
-
 /// Interpreters installed here: the distribution's, /usr/local's and pyenv's.
 fn interpreters() -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = Vec::new();
@@ -61,7 +57,7 @@ fn every_python_here_gets_the_same_answer_from_its_files_as_from_itself() {
             notes: vec![],
         };
         let layout = discover::layout(&interp, None);
-        let finding = sqlite_files::read(&interp, &layout, &real_env);
+        let finding = sqlite_files::read(&interp, &layout, &|k: &str| std::env::var_os(k));
         let sqlite_files::Finding::Answered(answer) = finding else {
             eprintln!("{}: files do not tell: {finding:?}", exe.display());
             continue;

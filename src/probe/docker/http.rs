@@ -2,6 +2,7 @@
 //! over it, bounded by a deadline: enough for `/_ping` and `/info`, nothing more.
 
 use socket2::{Domain, SockAddr, Socket, Type};
+use std::ffi::OsStr;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ impl Endpoint {
     /// How the endpoint is shown in the report (`/var/run/docker.sock`, `tcp://127.0.0.1:2375`).
     pub fn display(&self) -> Option<String> {
         match self {
-            Endpoint::Unix(p) | Endpoint::Pipe(p) => Some(p.display().to_string()),
+            Endpoint::Unix(p) | Endpoint::Pipe(p) => Some(crate::host::shown(p)),
             Endpoint::Tcp(a) => Some(format!("tcp://{a}")),
             Endpoint::NotProbed(_) => None,
         }
@@ -66,6 +67,28 @@ pub fn endpoint(docker_host: Option<&str>, tls_verify: bool) -> Endpoint {
         "DOCKER_HOST is {}; only unix:// and loopback tcp:// are probed (its value is not shown: it may carry credentials)",
         shape_of(value)
     ))
+}
+
+/// `endpoint` for a `DOCKER_HOST` that need not be valid Unicode: a `unix://` socket path
+/// is kept byte for byte (and shown escaped); any other non-Unicode value is not probed.
+pub fn endpoint_os(docker_host: Option<&OsStr>, tls_verify: bool) -> Endpoint {
+    let Some(value) = docker_host else {
+        return endpoint(None, tls_verify);
+    };
+    if let Some(text) = value.to_str() {
+        return endpoint(Some(text), tls_verify);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        if let Some(path) = value.as_bytes().strip_prefix(b"unix://") {
+            return Endpoint::Unix(PathBuf::from(OsStr::from_bytes(path)));
+        }
+    }
+    Endpoint::NotProbed(
+        "DOCKER_HOST is not valid Unicode and not a unix:// socket; not probed (its value is not shown)"
+            .into(),
+    )
 }
 
 /// What a DOCKER_HOST value looks like, without any of it: only a scheme from a fixed list is

@@ -175,7 +175,7 @@ fn the_cli_is_found_only_as_an_executable_file_on_path() {
         find_on_path(path_var, &["docker", "docker.exe"]),
         Some(plain.join("docker.exe"))
     );
-    let obs = cli(Some(path_var));
+    let obs = cli(path_var.as_ref());
     assert_eq!(obs.status, Status::Pass);
     assert_eq!(
         obs.values["path"],

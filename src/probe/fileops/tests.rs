@@ -158,8 +158,10 @@ fn a_mount_turned_read_only_after_the_scratch_dir_exists_fails_the_real_create()
 }
 
 #[test]
-fn preallocating_32_mib_on_a_1_mib_tmpfs_fails_with_enospc() {
-    let Some(tiny) = Tmpfs::mount("size=1m") else {
+fn preallocating_more_than_a_tmpfs_holds_fails_with_enospc() {
+    // Half of PREALLOCATE_BYTES: the small files of the other checks still fit.
+    let size = format!("size={}k", PREALLOCATE_BYTES / 2 / 1024);
+    let Some(tiny) = Tmpfs::mount(&size) else {
         return;
     };
     let scratch = scratch_in(tiny.path());

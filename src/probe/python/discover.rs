@@ -3,6 +3,8 @@
 //! the files next to it say: version (`pyvenv.cfg`, `patchlevel.h`, the interpreter's name)
 //! and the site-packages dirs in `sys.path` order. Nothing is executed here.
 
+use crate::host::shown;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 /// The interpreter found, and how.
@@ -31,18 +33,28 @@ pub struct Layout {
     pub site_dirs: Vec<PathBuf>,
 }
 
-pub(super) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+/// The environment, as OS strings (paths in it need not be valid Unicode).
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<OsString>;
 
+/// A variable that is set, not empty, as a path.
+pub(super) fn set_path(env: Env, name: &str) -> Option<PathBuf> {
+    env(name).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// A variable that is set, not empty and valid Unicode.
 pub(super) fn set(env: Env, name: &str) -> Option<String> {
-    env(name).filter(|v| !v.is_empty())
+    env(name)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| v.into_string().ok())
 }
 
 /// Find the interpreter; Err(notes) when there is none.
 pub fn find(env: Env, cwd: Option<&Path>) -> Result<Interpreter, Vec<String>> {
     let mut notes = Vec::new();
     for var in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
-        let Some(root) = set(env, var) else { continue };
-        let root = PathBuf::from(root);
+        let Some(root) = set_path(env, var) else {
+            continue;
+        };
         let candidates = [
             root.join("bin/python"),
             root.join("bin/python3"),
@@ -65,7 +77,7 @@ pub fn find(env: Env, cwd: Option<&Path>) -> Result<Interpreter, Vec<String>> {
             if is_store_stub(&path) {
                 notes.push(format!(
                     "{} is the Microsoft Store's python.exe stub (an app execution alias that opens the Store), not an interpreter",
-                    path.display()
+                    shown(&path)
                 ));
                 continue;
             }
@@ -87,14 +99,14 @@ pub fn find(env: Env, cwd: Option<&Path>) -> Result<Interpreter, Vec<String>> {
 }
 
 /// Every executable file named `name` on PATH, in PATH order.
-fn on_path(path_var: &str, name: &str) -> Vec<PathBuf> {
+fn on_path(path_var: &OsStr, name: &str) -> Vec<PathBuf> {
     std::env::split_paths(path_var)
         .filter(|d| !d.as_os_str().is_empty())
         .map(|d| d.join(name))
         .filter(|p| {
-            let dir = p.parent().unwrap_or(p).to_string_lossy();
+            let dir = p.parent().unwrap_or(p).as_os_str();
             // An app execution alias may not resolve as a file; its own entry still exists.
-            super::super::docker::find_on_path(&dir, &[name]).is_some()
+            super::super::docker::find_on_path(dir, &[name]).is_some()
                 || (is_store_stub(p) && p.symlink_metadata().is_ok())
         })
         .collect()
@@ -125,7 +137,7 @@ fn found(
         None => (path.clone(), false),
         Some(root) => match super::pyenv::resolve_shim(&root, &path, env, cwd) {
             Some((real, why)) => {
-                notes.push(format!("pyenv shim resolved to {} ({why})", real.display()));
+                notes.push(format!("pyenv shim resolved to {} ({why})", shown(&real)));
                 (real, false)
             }
             None => {
@@ -186,9 +198,7 @@ fn venv_layout(venv: &Path, home: Option<&Path>) -> Layout {
         }
     }
     Layout {
-        version_source: version
-            .as_ref()
-            .map(|_| format!("{}", venv.join("pyvenv.cfg").display())),
+        version_source: version.as_ref().map(|_| shown(&venv.join("pyvenv.cfg"))),
         version,
         venv: Some(venv.to_path_buf()),
         site_dirs: existing(dirs),
@@ -211,7 +221,7 @@ fn prefix_layout(real: &Path, home: Option<&Path>) -> Layout {
     let mut source = mm.as_ref().map(|_| format!("interpreter name {name}"));
     if mm.is_none() {
         mm = mm_from_prefix(&prefix);
-        source = mm.as_ref().map(|_| format!("{}", prefix.display()));
+        source = mm.as_ref().map(|_| shown(&prefix));
     }
     let Some(mm) = mm else {
         return Layout::default();
@@ -220,14 +230,14 @@ fn prefix_layout(real: &Path, home: Option<&Path>) -> Layout {
         .map(|v| {
             (
                 v,
-                format!("{}/include/python{mm}/patchlevel.h", prefix.display()),
+                format!("{}/include/python{mm}/patchlevel.h", shown(&prefix)),
             )
         })
         .or_else(|| {
             let dir = prefix.file_name()?.to_str()?;
             let v = numeric_version(dir)?;
             (major_minor(&v) == mm && v.matches('.').count() == 2)
-                .then(|| (v, format!("prefix dir name {}", prefix.display())))
+                .then(|| (v, format!("prefix dir name {}", shown(&prefix))))
         });
     let (version, version_source) = match full {
         Some((v, s)) => (v, Some(s)),

@@ -27,12 +27,12 @@ pub fn resolve_shim(
     let (names, source) = if let Some(v) = set(env, "PYENV_VERSION") {
         (v, "PYENV_VERSION".to_string())
     } else if let Some((file, text)) = cwd.and_then(local_version_file) {
-        (text, file.display().to_string())
+        (text, crate::host::shown(&file))
     } else {
         let file = root.join("version");
         (
             std::fs::read_to_string(&file).ok()?,
-            file.display().to_string(),
+            crate::host::shown(&file),
         )
     };
     let versions = names
@@ -49,7 +49,7 @@ pub fn resolve_shim(
                 .collect();
             let rest = std::env::join_paths(rest).ok()?;
             let name = program.to_str()?;
-            if let Some(p) = super::super::docker::find_on_path(rest.to_str()?, &[name]) {
+            if let Some(p) = super::super::docker::find_on_path(&rest, &[name]) {
                 return Some((p, format!("version `system` from {source}")));
             }
             continue;

@@ -11,6 +11,7 @@
 
 use super::discover::{Interpreter, Layout};
 use super::elf;
+use crate::host::shown;
 use std::path::{Path, PathBuf};
 
 const ENABLE: &str = "sqlite3_enable_load_extension";
@@ -49,13 +50,13 @@ pub fn read(interp: &Interpreter, layout: &Layout, env: super::discover::Env) ->
     let Some(module) = find_module(&prefix, &mm) else {
         return Finding::Unknown(format!(
             "no _sqlite3 module file under {} (it may be built into the interpreter)",
-            prefix.display()
+            shown(&prefix)
         ));
     };
     let Some(dynamic) = elf::read(&module) else {
         return Finding::Unknown(format!(
             "{} is not an ELF object this probe reads",
-            module.display()
+            shown(&module)
         ));
     };
     from_module(&module, &dynamic, env)
@@ -70,27 +71,24 @@ pub fn from_module(module: &Path, dynamic: &elf::Dynamic, env: super::discover::
         .map(|s| s.name.as_str())
         .collect();
     let evidence = if dynamic.symbol(ENABLE).is_some() {
-        format!("{} names {ENABLE} (ELF dynamic symbol)", module.display())
+        format!("{} names {ENABLE} (ELF dynamic symbol)", shown(module))
     } else if !imported.is_empty() {
         format!(
             "{} imports {} sqlite3_* functions but not {ENABLE}: built without loadable SQLite extensions",
-            module.display(),
+            shown(module),
             imported.len()
         )
     } else {
         return Finding::Unknown(format!(
             "{} imports no sqlite3_* function (SQLite is linked into it)",
-            module.display()
+            shown(module)
         ));
     };
     let (library, sqlite_version) = match find_sqlite_library(module, dynamic, env) {
         Ok((path, lib)) => match lib.string_symbol("sqlite3_version") {
             Some(v) => (Ok(path), Some(v)),
             None => (
-                Err(format!(
-                    "{} has no readable sqlite3_version",
-                    path.display()
-                )),
+                Err(format!("{} has no readable sqlite3_version", shown(&path))),
                 None,
             ),
         },
@@ -171,10 +169,20 @@ fn find_sqlite_library(
     env: super::discover::Env,
 ) -> Result<(PathBuf, elf::Dynamic), String> {
     let Some(name) = dynamic.needed.iter().find(|n| n.starts_with("libsqlite3")) else {
-        return Err(format!("{} needs no libsqlite3", module.display()));
+        return Err(format!("{} needs no libsqlite3", shown(module)));
     };
     let origin = module.parent().unwrap_or(Path::new("/"));
-    let expand = |d: &String| PathBuf::from(d.replace("$ORIGIN", &origin.to_string_lossy()));
+    // `$ORIGIN` is the module's dir, kept as an OS string (it need not be valid Unicode).
+    let expand = |d: &String| {
+        let mut out = std::ffi::OsString::new();
+        for (i, piece) in d.split("$ORIGIN").enumerate() {
+            if i > 0 {
+                out.push(origin.as_os_str());
+            }
+            out.push(piece);
+        }
+        PathBuf::from(out)
+    };
     let mut dirs: Vec<PathBuf> = Vec::new();
     if dynamic.runpath.is_empty() {
         dirs.extend(dynamic.rpath.iter().map(expand));

@@ -25,10 +25,14 @@ const OPEN_FILES_SAY_IN_USE: &[&str] = &["sqlite", "chroma", "lancedb", "redis"]
 
 /// For each store (same order), the other process using it, if one was seen.
 pub fn find(ctx: &ProbeContext, stores: &[Store], deadline: Instant) -> Vec<Option<User>> {
-    let me = std::process::id() as i32;
+    // This process and the tool it serves (the same, unless this is the agent process).
+    let me = [
+        std::process::id() as i32,
+        crate::probe::agent::tool_pid() as i32,
+    ];
     let mut out: Vec<Option<User>> = stores
         .iter()
-        .map(|s| by_lock(ctx, s, me).or_else(|| by_pid_file(ctx, s, me)))
+        .map(|s| by_lock(ctx, s, &me).or_else(|| by_pid_file(ctx, s, &me)))
         .collect();
     let open: Vec<(usize, PathBuf)> = out
         .iter()
@@ -41,7 +45,10 @@ pub fn find(ctx: &ProbeContext, stores: &[Store], deadline: Instant) -> Vec<Opti
             .iter()
             .map(|(i, p)| (p.clone(), stores[*i].kind == "redis"))
             .collect();
-        for (k, user) in scan_proc(ctx, &paths, me, deadline).into_iter().enumerate() {
+        for (k, user) in scan_proc(ctx, &paths, &me, deadline)
+            .into_iter()
+            .enumerate()
+        {
             if user.is_some() {
                 out[open[k].0] = user;
             }
@@ -50,7 +57,7 @@ pub fn find(ctx: &ProbeContext, stores: &[Store], deadline: Instant) -> Vec<Opti
     out
 }
 
-fn by_lock(ctx: &ProbeContext, store: &Store, me: i32) -> Option<User> {
+fn by_lock(ctx: &ProbeContext, store: &Store, me: &[i32; 2]) -> Option<User> {
     for lock in &store.locks {
         let Ok(meta) = std::fs::metadata(lock) else {
             continue;
@@ -60,12 +67,14 @@ fn by_lock(ctx: &ProbeContext, store: &Store, me: i32) -> Option<User> {
         // Windows never names one, and a lock it sees is held through another handle.
         if let Some(h) = lookup.holder
             && let Some(pid) = match h.pid {
-                Some(p) if p != me => Some(Some(p)),
+                Some(p) if !me.contains(&p) => Some(Some(p)),
                 None if cfg!(windows) => Some(None),
                 _ => None,
             }
         {
-            let name = lock.file_name().map(|n| n.to_string_lossy().into_owned());
+            let name = lock
+                .file_name()
+                .map(|n| crate::host::shown(std::path::Path::new(n)));
             return Some(User {
                 pid,
                 command: h.command,
@@ -84,10 +93,10 @@ fn by_lock(ctx: &ProbeContext, store: &Store, me: i32) -> Option<User> {
 
 /// PostgreSQL's `postmaster.pid`: line 1 is the postmaster's pid; the file outlives a crash,
 /// so only a live process with that pid counts.
-fn by_pid_file(ctx: &ProbeContext, store: &Store, me: i32) -> Option<User> {
+fn by_pid_file(ctx: &ProbeContext, store: &Store, me: &[i32; 2]) -> Option<User> {
     let text = std::fs::read_to_string(store.pid_file.as_ref()?).ok()?;
     let pid: i32 = text.lines().next()?.trim().parse().ok()?;
-    if pid == me || pid <= 0 || !alive(pid) {
+    if me.contains(&pid) || pid <= 0 || !alive(pid) {
         return None;
     }
     Some(User {
@@ -113,11 +122,12 @@ fn command(ctx: &ProbeContext, pid: i32) -> Option<String> {
 
 /// One pass over `/proc/<pid>/{cwd,fd/*}`: the first other process found inside each path.
 /// `paths`: (store, whether a working directory equal to it counts: Redis chdirs to its `dir`).
-/// The tool's own children (its Python run, its workers) never count, whatever their cwd.
+/// The tool, its agent and their children (the Python run, the workers) never count,
+/// whatever their cwd.
 fn scan_proc(
     ctx: &ProbeContext,
     paths: &[(PathBuf, bool)],
-    me: i32,
+    me: &[i32; 2],
     deadline: Instant,
 ) -> Vec<Option<User>> {
     let wanted: Vec<PathBuf> = paths
@@ -140,7 +150,7 @@ fn scan_proc(
         else {
             continue;
         };
-        if pid == me || parent_of(pid) == Some(me) {
+        if me.contains(&pid) || parent_of(pid).is_some_and(|p| me.contains(&p)) {
             continue;
         }
         let mut seen = |i: usize, how: &str| {

@@ -57,7 +57,7 @@ pub fn fits(base: &Path, specs: &[&SocketSpec], limit: usize) -> Vec<Fit> {
             let length = byte_len(&path);
             Fit {
                 backend: s.backend.clone(),
-                path: path.display().to_string(),
+                path: crate::host::shown(&path),
                 length,
                 fits: length < limit,
             }

@@ -58,7 +58,7 @@ fn os_account() -> Option<(String, String)> {
     nix::unistd::User::from_uid(nix::unistd::getuid())
         .ok()
         .flatten()
-        .map(|u| (u.name, u.dir.display().to_string()))
+        .map(|u| (u.name, crate::host::shown(&u.dir)))
 }
 #[cfg(windows)]
 fn os_account() -> Option<(String, String)> {

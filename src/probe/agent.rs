@@ -1,0 +1,342 @@
+//! The agent: one child process per run (`__worker agent`) that makes every filesystem call
+//! the tool makes on a data dir — its facts (stat, statfs, access), its scratch dir, the
+//! probes that work in it with plain file calls (`ProbeDef::in_agent`) and, at the end, the
+//! scratch dir's removal. A mount that hangs at any point then holds a thread of the agent,
+//! which is abandoned at the deadline and killed at exit; no thread of the tool itself is ever
+//! left inside a filesystem request on a data dir, so the tool always exits (issue 11 item 4).
+//! One process for all dirs keeps a run's process starts flat in the number of dirs.
+//!
+//! Protocol (`agent/serve.rs` answers): one JSON request per line on the agent's stdin, each
+//! with an `id`; answers come back as lines with that `id`, on its stdout, in any order. The
+//! tool closing stdin is the agent's signal to remove its scratch dirs and exit.
+
+pub mod ospath;
+pub mod serve;
+
+use super::{DataDir, Planned, ProbeContext, ProbeDef, ScratchError, Sink};
+use crate::observation::Observation;
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Where each request's answers go, by id; None once the agent is gone.
+type Routes = Arc<Mutex<Option<HashMap<u64, Sender<Value>>>>>;
+
+/// The pid of the tool this agent serves (0: this process is the tool itself).
+static TOOL_PID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The tool's pid: this process's, or in the agent the tool's that started it (so that a
+/// probe never counts the tool, or a child of it, as another user of a data dir).
+pub fn tool_pid() -> u32 {
+    match TOOL_PID.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => std::process::id(),
+        pid => pid,
+    }
+}
+
+pub(super) fn set_tool_pid(pid: u32) {
+    TOOL_PID.store(pid, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub struct Agent {
+    stdin: Mutex<Option<ChildStdin>>,
+    child: Mutex<Option<Child>>,
+    /// None once the agent's stdout closed (it exited or was killed): no request waits then.
+    pending: Routes,
+    next_id: std::sync::atomic::AtomicU64,
+    /// The probe context last sent, less its deadline (a new run's context is sent again).
+    context_sent: Mutex<String>,
+    pub pid: u32,
+}
+
+/// The current run's agent. A process runs one check, but a test process runs many: the
+/// end of a run (`finish`) clears it, and the next run starts a fresh one.
+static AGENT: Mutex<Option<Arc<Agent>>> = Mutex::new(None);
+
+/// The run's agent, started on first use from `exe` (None: it could not be started; the
+/// caller then does the work itself, bounded by threads, as before there was an agent).
+pub fn get(exe: &Path) -> Option<Arc<Agent>> {
+    let mut agent = AGENT.lock().unwrap_or_else(|e| e.into_inner());
+    if agent.is_none() {
+        *agent = Agent::start(exe).ok().map(Arc::new);
+    }
+    agent.clone()
+}
+
+/// The agent when the run has one and it may touch `ctx`'s data dirs (a live host: a recorded
+/// one is read from its recording).
+pub fn for_context(ctx: &ProbeContext) -> Option<Arc<Agent>> {
+    if ctx.host_root.is_recorded() {
+        return None;
+    }
+    get(ctx.exe.as_ref()?)
+}
+
+/// The end of the run (and of an interrupted one): close the agent's stdin so it removes its
+/// scratch dirs and exits, wait for that until `deadline`, then kill it. Never blocks past
+/// the deadline, even when the agent is stuck in a hung mount.
+pub fn finish(deadline: Instant) {
+    let Some(agent) = AGENT.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        return;
+    };
+    agent.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let Some(mut child) = agent.child.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        return;
+    };
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            super::scratch::unregister_child(agent.pid);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = child.kill();
+    super::scratch::unregister_child(agent.pid);
+    // Reaped on a thread of its own: a child killed inside a filesystem request may take
+    // until the request ends to go; the tool does not wait for that.
+    let _ = std::thread::Builder::new()
+        .name("agent-reaper".into())
+        .spawn(move || {
+            let _ = child.wait();
+        });
+}
+
+impl Agent {
+    fn start(exe: &Path) -> std::io::Result<Agent> {
+        let mut child = super::scratch::spawn_agent(
+            Command::new(exe)
+                .args(["__worker", "agent"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )?;
+        let pid = child.id();
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let pending: Routes = Arc::new(Mutex::new(Some(HashMap::new())));
+        let routes = Arc::clone(&pending);
+        std::thread::Builder::new()
+            .name("agent-answers".into())
+            .spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                        continue;
+                    };
+                    let Some(id) = v["id"].as_u64() else { continue };
+                    let routes = routes.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(tx) = routes.as_ref().and_then(|r| r.get(&id)) {
+                        let _ = tx.send(v);
+                    }
+                }
+                // The agent is gone: every waiting request learns it now, later ones at once.
+                routes.lock().unwrap_or_else(|e| e.into_inner()).take();
+            })?;
+        Ok(Agent {
+            stdin: Mutex::new(stdin),
+            child: Mutex::new(Some(child)),
+            pending,
+            next_id: std::sync::atomic::AtomicU64::new(1),
+            context_sent: Mutex::new(String::new()),
+            pid,
+        })
+    }
+
+    fn send(&self, line: &Value) -> bool {
+        let mut stdin = self.stdin.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(pipe) = stdin.as_mut() else {
+            return false;
+        };
+        writeln!(pipe, "{line}").and_then(|()| pipe.flush()).is_ok()
+    }
+
+    /// Send a request; its answers arrive on the receiver (disconnected: the agent is gone).
+    fn request(&self, mut req: Value) -> Option<Request<'_>> {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        req["id"] = id.into();
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()?
+            .insert(id, tx);
+        let request = Request {
+            agent: self,
+            id,
+            answers: rx,
+        };
+        self.send(&req).then_some(request)
+    }
+
+    /// A data dir's validation refusal, facts and identity (`dirfacts::answer`), by `deadline`.
+    pub fn facts(&self, path: &Path, deadline: Instant) -> Option<Value> {
+        let req = self.request(json!({ "op": "facts", "path": ospath::encode(path) }))?;
+        req.next(deadline).ok()
+    }
+
+    /// A private scratch dir made by the agent in `dir` (and removed by it at the end), by
+    /// `deadline`; None when it did not answer in time.
+    pub fn make_scratch(
+        &self,
+        dir: &Path,
+        deadline: Instant,
+    ) -> Option<Result<PathBuf, ScratchError>> {
+        let req = self.request(json!({ "op": "scratch", "path": ospath::encode(dir) }))?;
+        serve::scratch_from(&req.next(deadline).ok()?["scratch"])
+    }
+
+    /// Run `probe` in the agent and pass on what it observes, until it is done or its deadline
+    /// (then the engine reports the rest `timeout`). If the agent ends first, every planned
+    /// observation not yet reported is an `error` saying so.
+    pub fn run_probe(
+        &self,
+        ctx: &ProbeContext,
+        probe: &ProbeDef,
+        dir_index: Option<usize>,
+        sink: &Sink,
+    ) {
+        let start = Instant::now();
+        let deadline = (start + super::scaled(probe.timeout)).min(ctx.deadline);
+        let dir: Option<&DataDir> = dir_index.map(|i| &ctx.data_dirs[i]);
+        let req = if self.send_context(ctx) {
+            self.request(json!({ "op": "probe", "probe": probe.name, "dir": dir_index }))
+        } else {
+            None
+        };
+        let mut seen: HashSet<(String, String)> = HashSet::new();
+        let ending = match req {
+            None => Some(Ending::AgentGone),
+            Some(req) => loop {
+                match req.next(deadline) {
+                    Ok(v) if v["done"] == true => break None,
+                    Ok(v) => {
+                        if let Ok(obs) = serde_json::from_value::<Observation>(v["obs"].clone()) {
+                            seen.insert((obs.id.clone(), obs.target.clone()));
+                            sink.emit(obs);
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => break Some(Ending::TimedOut),
+                    Err(RecvTimeoutError::Disconnected) => break Some(Ending::AgentGone),
+                }
+            },
+        };
+        // What was planned and not reported says why, whichever of the engine's and this
+        // wait's clocks saw the deadline first.
+        let Some(ending) = ending else { return };
+        let waited_ms = start.elapsed().as_secs_f64() * 1000.0;
+        for p in (probe.plan)(ctx, dir) {
+            if !seen.contains(&(p.id.clone(), p.target.clone())) {
+                sink.emit(unreported(&p, probe, ending, waited_ms));
+            }
+        }
+    }
+
+    fn send_context(&self, ctx: &ProbeContext) -> bool {
+        let mut sent = self.context_sent.lock().unwrap_or_else(|e| e.into_inner());
+        let mut context = context_json(ctx);
+        let key = context["key"].take().to_string();
+        if *sent != key {
+            if !self.send(&context) {
+                return false;
+            }
+            *sent = key;
+        }
+        true
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Ending {
+    TimedOut,
+    AgentGone,
+}
+
+fn unreported(p: &Planned, probe: &ProbeDef, ending: Ending, waited_ms: f64) -> Observation {
+    match ending {
+        Ending::TimedOut => Observation::new(
+            p.id.clone(),
+            p.target.clone(),
+            crate::observation::Status::Timeout,
+            format!(
+                "probe `{}` on {} did not finish within its deadline; abandoned",
+                probe.name, p.target
+            ),
+        )
+        .with_elapsed_ms(waited_ms),
+        Ending::AgentGone => Observation::error(
+            p.id.clone(),
+            p.target.clone(),
+            "the agent process that runs this probe ended before reporting it",
+        ),
+    }
+}
+
+/// One request's answers; forgotten by the agent's router when dropped.
+struct Request<'a> {
+    agent: &'a Agent,
+    id: u64,
+    answers: Receiver<Value>,
+}
+
+impl Request<'_> {
+    fn next(&self, deadline: Instant) -> Result<Value, RecvTimeoutError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.answers
+            .recv_timeout(left.max(Duration::from_millis(1)))
+    }
+}
+
+impl Drop for Request<'_> {
+    fn drop(&mut self) {
+        if let Some(routes) = self
+            .agent
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            routes.remove(&self.id);
+        }
+    }
+}
+
+/// What the agent needs of the run to run probes: the data dirs (paths as the OS has them),
+/// scratch dirs, catalogue inputs, time left and the run's --timeout (for `scaled`).
+pub(super) fn context_json(ctx: &ProbeContext) -> Value {
+    let dirs: Vec<Value> = ctx
+        .data_dirs
+        .iter()
+        .map(|d| {
+            json!({
+                "path": ospath::encode(&d.facts.path),
+                "facts": d.facts,
+                "scratch": serve::scratch_json(&d.scratch),
+                "same_filesystem_as": d.same_filesystem_as,
+            })
+        })
+        .collect();
+    let key = json!({
+        "dirs": dirs,
+        "catalogue": ctx.catalogue,
+        "tmp_scratch": serve::scratch_json(&ctx.tmp_scratch),
+        "run_timeout_ms": super::run_timeout().as_millis() as u64,
+    });
+    let mut context = key.clone();
+    context["op"] = "context".into();
+    context["deadline_ms"] = (ctx.remaining().as_millis() as u64).into();
+    context["cleanup_ms"] = CLEANUP_MS.into();
+    context["tool_pid"] = std::process::id().into();
+    context["key"] = key;
+    context
+}
+
+/// The agent's own reserve for removing its scratch dirs at the end.
+const CLEANUP_MS: u64 = 900;

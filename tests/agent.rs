@@ -1,0 +1,137 @@
+//! The agent child (`src/probe/agent.rs`) that makes the tool's filesystem calls on data dirs:
+//! it must not change what is observed — the tool it serves is still "this process" to the
+//! probes — and it removes its scratch dirs even when the tool is killed outright.
+#![cfg(target_os = "linux")]
+
+mod common;
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `cd ~/proj && wsl-vecprobe check`: the tool's working directory is the data dir, which
+/// holds a Redis store. Redis is "in use" by a process whose working directory it is — but the
+/// tool itself (the agent's parent) never counts, nor do its children.
+#[test]
+fn run_from_inside_its_data_dir_the_tool_is_never_a_user_of_a_store_there() {
+    let (_t, dir) = tempdir();
+    std::fs::write(format!("{dir}/dump.rdb"), b"REDIS0011").unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.args(["check", "--format", "json"]).current_dir(&dir);
+    let r = run_cmd(cmd, Duration::from_secs(30));
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let report = r.json();
+    let o = probe(&report, "store:redis", Some(&dir));
+    assert_eq!(o["status"], "pass", "the tool counted itself: {o:#}");
+    assert_eq!(o["values"]["found"], 1, "{o:#}");
+}
+
+/// The tool killed with SIGKILL (no handler runs): the agent sees its stdin close, kills its
+/// own children and removes the scratch dir it made. A fake `python3` that sleeps keeps the
+/// run going long enough to be killed in the middle.
+#[test]
+fn a_tool_killed_mid_run_leaves_no_scratch_dir_and_no_worker() {
+    let (t, dir) = tempdir();
+    let data = format!("{dir}/data");
+    let bin_dir = format!("{dir}/bin");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::create_dir(&bin_dir).unwrap();
+    let fake = format!("{bin_dir}/python3");
+    std::fs::write(&fake, "#!/bin/sh\nsleep 5\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let before = snapshot(std::path::Path::new(&data));
+    let mut child = Command::new(bin())
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--timeout",
+            "10s",
+            "--data-dir",
+            &data,
+        ])
+        .env("PATH", format!("{bin_dir}:/usr/bin:/bin"))
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CONDA_PREFIX")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the scratch dir exists (the agent made it), then kill the tool at once.
+    let until = Instant::now() + Duration::from_secs(5);
+    while leftovers(std::path::Path::new(&data)).is_empty() {
+        assert!(Instant::now() < until, "no scratch dir appeared");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before it could be killed; the test proves nothing"
+    );
+    let agents: Vec<u32> = children_of(child.id())
+        .into_iter()
+        .filter(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| c.windows(15).any(|w| w == b"__worker\0agent\0"))
+        })
+        .collect();
+    assert!(!agents.is_empty(), "no agent process found");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let until = Instant::now() + Duration::from_secs(3);
+    while !leftovers(std::path::Path::new(&data)).is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        leftovers(std::path::Path::new(&data)),
+        Vec::<String>::new(),
+        "the agent left its scratch dir behind"
+    );
+    assert_unchanged(&before, std::path::Path::new(&data));
+    // The agent is gone too, not left running. (The tool's own children, here the fake
+    // python3, outlive a SIGKILL of the tool: nothing of it runs to end them.)
+    let until = Instant::now() + Duration::from_secs(3);
+    let running = |pids: &[u32]| -> Vec<u32> {
+        pids.iter()
+            .copied()
+            .filter(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| {
+                    !s.rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
+            })
+            .collect()
+    };
+    while !running(&agents).is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let orphans = running(&agents);
+    drop(t);
+    assert!(orphans.is_empty(), "workers left running: {orphans:?}");
+}
+
+/// Pids whose parent is `parent` (from /proc/*/stat).
+fn children_of(parent: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let after = stat.rsplit(')').next().unwrap_or("");
+        if after.split_whitespace().nth(1) == Some(parent.to_string().as_str()) {
+            out.push(pid);
+        }
+    }
+    out
+}
