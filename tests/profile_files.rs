@@ -1,8 +1,8 @@
 //! `--profile` reads only a small regular file, within a deadline: a FIFO, `/dev/stdin`,
-//! `/dev/zero`, a huge file or a file on a hung mount is a prompt exit 2, never a hang.
-// Linux only: these faults (hung FUSE mounts, FIFOs, /dev/full, signals, /proc, symlinks,
-// non-UTF-8 byte paths) are made with Linux tools; Windows has no counterpart test yet.
-#![cfg(target_os = "linux")]
+//! `/dev/zero`, a huge file or a file on a hung mount is a prompt exit 2, never a hang. On
+//! Windows: a directory, the `NUL` device, the console input `CONIN$` and a huge file.
+// The hung mount (bindfs) and FIFOs are made with Linux tools.
+#![cfg(any(target_os = "linux", windows))]
 
 mod common;
 use common::*;
@@ -21,14 +21,63 @@ fn check_with_profile(profile: &str, stdin: Stdio) -> Run {
     r
 }
 
+/// Exit 2 within 3 s, saying the profile was refused as not a regular file or too large.
+fn assert_refused(profile: &str, r: &Run) {
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(2), "{profile}: {}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot read profile")
+            && (r.stderr.contains("not a regular file") || r.stderr.contains("limit")),
+        "{profile}: {}",
+        r.stderr
+    );
+    assert!(
+        r.elapsed < Duration::from_secs(3),
+        "{profile} took {:?}",
+        r.elapsed
+    );
+}
+
+/// A 64 MiB file (sparse where the filesystem allows), far over the profile size cap.
+fn huge_file(dir: &str) -> String {
+    let huge = format!("{dir}{}huge.toml", std::path::MAIN_SEPARATOR);
+    let f = std::fs::File::create(&huge).unwrap();
+    f.set_len(64 * 1024 * 1024).unwrap();
+    huge
+}
+
+#[cfg(windows)]
+#[test]
+fn a_directory_nul_conin_and_huge_profiles_are_refused_promptly() {
+    let (_t, dir) = tempdir();
+    let sub = format!("{dir}\\profile.toml");
+    std::fs::create_dir(&sub).unwrap();
+    let huge = huge_file(&dir);
+    for profile in [sub.as_str(), "NUL", "\\\\.\\NUL", huge.as_str()] {
+        let r = check_with_profile(profile, Stdio::null());
+        assert_refused(profile, &r);
+    }
+    // The console input waits for a key press. With no console attached (as under a test
+    // harness, and always under Wine without a terminal) opening it fails
+    // (ERROR_INVALID_HANDLE); either way: a prompt exit 2, never a wait.
+    let r = check_with_profile("CONIN$", Stdio::null());
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(2), "CONIN$: {}", r.stderr);
+    assert!(r.stderr.contains("cannot read profile"), "{}", r.stderr);
+    assert!(
+        r.elapsed < Duration::from_secs(3),
+        "CONIN$ took {:?}",
+        r.elapsed
+    );
+}
+
+#[cfg(target_os = "linux")]
 #[test]
 fn fifo_stdin_zero_and_huge_profiles_are_refused_promptly() {
     let (_t, dir) = tempdir();
     let fifo = format!("{dir}/profile.toml");
     nix::unistd::mkfifo(fifo.as_str(), nix::sys::stat::Mode::S_IRWXU).unwrap();
-    let huge = format!("{dir}/huge.toml");
-    let f = std::fs::File::create(&huge).unwrap();
-    f.set_len(64 * 1024 * 1024).unwrap();
+    let huge = huge_file(&dir);
     // A pipe that stays open and silent: reading /dev/stdin would wait for ever.
     let (read, write) = nix::unistd::pipe().unwrap();
     for (profile, stdin) in [
@@ -38,23 +87,12 @@ fn fifo_stdin_zero_and_huge_profiles_are_refused_promptly() {
         (huge.as_str(), Stdio::null()),
     ] {
         let r = check_with_profile(profile, stdin);
-        r.assert_no_panic();
-        assert_eq!(r.code, Some(2), "{profile}: {}", r.stderr);
-        assert!(
-            r.stderr.contains("cannot read profile")
-                && (r.stderr.contains("not a regular file") || r.stderr.contains("limit")),
-            "{profile}: {}",
-            r.stderr
-        );
-        assert!(
-            r.elapsed < Duration::from_secs(3),
-            "{profile} took {:?}",
-            r.elapsed
-        );
+        assert_refused(profile, &r);
     }
     drop(write);
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_profile_on_a_hung_mount_is_refused_within_its_read_limit() {
     if !privileged(

@@ -178,7 +178,8 @@ fn redact_leaves_ids_and_commands_alone_when_the_host_name_is_a_report_word() {
     }
 }
 
-/// Linux only: a UTS namespace (unshare -u) and the OS account from getpwuid.
+/// Linux only: a UTS namespace (unshare -u). On Windows the computer name cannot be set
+/// for one process: redact_takes_the_computer_name_from_the_os_not_the_environment instead.
 #[cfg(target_os = "linux")]
 #[test]
 fn redact_hides_a_distinctive_host_name_in_any_case() {
@@ -238,4 +239,78 @@ fn redact_takes_the_user_and_home_from_the_os_not_the_environment() {
     );
     let name = t.path().file_name().unwrap().to_str().unwrap();
     assert_eq!(r.json()["data_dirs"][0]["path"], format!("~/{name}"));
+}
+
+/// Windows: the computer name comes from the OS (GetComputerNameExW), not `%COMPUTERNAME%`:
+/// with the variable set to another name, a dir `u@NAME` (NAME as a host, as in an ssh target)
+/// is still redacted, in another case too. This process's own COMPUTERNAME is the one Windows
+/// (or Wine, from the Linux host name) set at logon: the test's reference for the real name.
+/// `@NAME` is redacted even when NAME is also a word of the report (Wine here: `vm`).
+#[cfg(windows)]
+#[test]
+fn redact_takes_the_computer_name_from_the_os_not_the_environment() {
+    let Some(host) = std::env::var("COMPUTERNAME").ok().filter(|h| !h.is_empty()) else {
+        return skip(
+            "redact_computer_name_from_os",
+            "no COMPUTERNAME set at logon",
+        );
+    };
+    let (_t, base) = tempdir();
+    let at_host = format!("u@{}", host.to_lowercase());
+    let dir = format!("{base}\\{at_host}\\proj");
+    std::fs::create_dir_all(&dir).unwrap();
+    for format in ["json", "markdown", "table"] {
+        let mut cmd = Command::new(bin());
+        cmd.env("COMPUTERNAME", "alice-pc")
+            .env_remove("HOSTNAME")
+            .env("COLUMNS", "400")
+            .args(["check", "--format", format, "--redact", "--timeout", "20s"])
+            .args(["--data-dir", &dir]);
+        let r = run_cmd(cmd, Duration::from_secs(30));
+        r.assert_no_panic();
+        assert_eq!(r.code, Some(0), "{format}: {}", r.stderr);
+        assert!(
+            !r.stdout.to_lowercase().contains(&at_host),
+            "{format}: computer name {host} leaked:\n{}",
+            r.stdout
+        );
+        let shown = if format == "json" {
+            "u@<host>\\\\proj"
+        } else {
+            "u@<host>\\proj"
+        };
+        assert!(r.stdout.contains(shown), "{format}:\n{}", r.stdout);
+    }
+}
+
+/// Windows: the user and profile directory come from the OS account (GetUserNameW,
+/// GetUserProfileDirectoryW), not `%USERNAME%`/`%USERPROFILE%`: with both pointing elsewhere, a
+/// dir under the real profile is still shown relative to `~`. This process's USERPROFILE is
+/// the one Windows (or Wine) set at logon: the test's reference for the real profile.
+#[cfg(windows)]
+#[test]
+fn redact_takes_the_user_and_profile_from_the_os_not_the_environment() {
+    let Some(profile) = std::env::var_os("USERPROFILE").filter(|p| !p.is_empty()) else {
+        return skip("redact_profile_from_os", "no USERPROFILE set at logon");
+    };
+    let t = tempfile::tempdir_in(&profile).unwrap();
+    let name = t.path().file_name().unwrap().to_str().unwrap().to_string();
+    let dir = t.path().display().to_string();
+    let (_f, fake) = tempdir();
+    let fake_home = format!("{fake}\\alice");
+    std::fs::create_dir(&fake_home).unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.env("USERPROFILE", &fake_home)
+        .env("HOME", &fake_home)
+        .env("USERNAME", "alice")
+        .args(["check", "--format", "json", "--redact", "--timeout", "20s"])
+        .args(["--data-dir", &dir]);
+    let r = run_cmd(cmd, Duration::from_secs(30));
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        !r.stdout.contains(&json_escaped(&dir)),
+        "the OS profile ({profile:?}) leaked although %USERPROFILE% points elsewhere"
+    );
+    assert_eq!(r.json()["data_dirs"][0]["path"], format!("~\\{name}"));
 }

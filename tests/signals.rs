@@ -1,7 +1,7 @@
 //! SIGINT/SIGTERM at any moment of a run: always exit 130, every scratch dir removed, every
 //! child and grandchild (one started by a fake `python3` on PATH) gone.
-// Linux only: these faults (hung FUSE mounts, FIFOs, /dev/full, signals, /proc, symlinks,
-// non-UTF-8 byte paths) are made with Linux tools; Windows has no counterpart test yet.
+// Linux only: signals, /proc and a shell-script `python3`. The Windows counterpart (a console
+// Ctrl-Break) is tests/windows_signals.rs.
 #![cfg(target_os = "linux")]
 
 mod common;

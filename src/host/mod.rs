@@ -172,8 +172,8 @@ pub fn collect_data_dirs(root: &HostRoot, given: &[PathBuf]) -> Vec<DataDirFacts
 }
 
 /// A path as text for reports and messages: as it is when it is valid Unicode, else with every
-/// byte that is not shown as `\xNN` (so two different names never look the same, and nothing
-/// is lost to U+FFFD).
+/// byte that is not shown as `\xNN` — on Windows every unpaired UTF-16 surrogate as `\uDXXX` —
+/// (so two different names never look the same, and nothing is lost to U+FFFD).
 pub fn shown(path: &Path) -> String {
     if let Some(s) = path.to_str() {
         return s.to_string();
@@ -183,7 +183,19 @@ pub fn shown(path: &Path) -> String {
         use std::os::unix::ffi::OsStrExt;
         shown_bytes(path.as_os_str().as_bytes())
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStrExt;
+        let mut out = String::new();
+        for unit in char::decode_utf16(path.as_os_str().encode_wide()) {
+            match unit {
+                Ok(c) => out.push(c),
+                Err(e) => out.push_str(&format!("\\u{:04X}", e.unpaired_surrogate())),
+            }
+        }
+        out
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         path.to_string_lossy().into_owned()
     }
@@ -199,4 +211,29 @@ pub fn shown_bytes(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod shown_tests {
+    use super::shown;
+
+    #[cfg(unix)]
+    #[test]
+    fn bytes_that_are_not_utf8_are_shown_as_hex_escapes() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = std::path::Path::new(std::ffi::OsStr::from_bytes(b"/d/caf\xE9-\xFF"));
+        assert_eq!(shown(p), "/d/caf\\xE9-\\xFF");
+    }
+
+    /// Windows: a lone surrogate (high or low) is shown as `\uDXXX`, a valid pair as its
+    /// character; never U+FFFD, so two different names never look the same.
+    #[cfg(windows)]
+    #[test]
+    fn unpaired_surrogates_are_shown_as_u_escapes() {
+        use std::os::windows::ffi::OsStringExt;
+        let mut w: Vec<u16> = "C:\\caf".encode_utf16().collect();
+        w.extend([0xD800, 0x2D, 0xDC00, 0x2D, 0xD83D, 0xDE00]);
+        let p = std::path::PathBuf::from(std::ffi::OsString::from_wide(&w));
+        assert_eq!(shown(&p), "C:\\caf\\uD800-\\uDC00-\u{1F600}");
+    }
 }

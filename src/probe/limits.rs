@@ -48,6 +48,8 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
         let start = Instant::now();
         let obs = if linux {
             sysctl(id, ctx, path, key)
+        } else if cfg!(windows) {
+            Observation::skipped(id, TARGET, windows_has_none(id))
         } else {
             Observation::skipped(id, TARGET, format!("no {path} on {}", std::env::consts::OS))
         };
@@ -60,6 +62,8 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
             TARGET,
             "recorded host: /dev/shm is a live filesystem and cannot be measured from a recording",
         )
+    } else if cfg!(windows) {
+        Observation::skipped(SHM, TARGET, windows_has_none(SHM))
     } else if !cfg!(target_os = "linux") {
         Observation::skipped(
             SHM,
@@ -70,6 +74,21 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
         shm_at(Path::new("/dev/shm"))
     };
     sink.emit(shm.elapsed_since(start));
+}
+
+/// Why a Linux memory setting has no Windows counterpart to read.
+fn windows_has_none(id: &str) -> &'static str {
+    match id {
+        MAX_MAP_COUNT => {
+            "Windows has no vm.max_map_count: a process's number of mapped views is not capped (Docker Desktop's Linux VM has its own)"
+        }
+        OVERCOMMIT => {
+            "Windows has no vm.overcommit_memory: memory is committed against the commit limit (limits.as), never overcommitted"
+        }
+        _ => {
+            "Windows has no shm filesystem: shared memory is a paging-file-backed CreateFileMapping"
+        }
+    }
 }
 
 fn rlimit(id: &str, recorded: bool) -> Observation {

@@ -319,4 +319,33 @@ mod tests {
         assert!(!s.exists());
         assert_eq!(std::fs::read_dir(base.path()).unwrap().count(), 0);
     }
+
+    /// Windows: what the Ctrl-C handler does to children (tests/windows_signals.rs cannot send
+    /// the event under Wine): a registered child is ended (taskkill /F) by the cleanup.
+    #[cfg(windows)]
+    #[test]
+    fn cleanup_ends_a_registered_child() {
+        // `cmd /c pause` waits for a key on a stdin that never delivers one.
+        let mut child = std::process::Command::new("cmd")
+            .args(["/c", "pause"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "cmd /c pause ended by itself"
+        );
+        register_child(child.id());
+        cleanup_all();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > Duration::from_secs(5) {
+                let _ = child.kill();
+                panic!("the registered child outlived the cleanup");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 }

@@ -98,7 +98,7 @@ fn observe(
             json!({
                 "path": crate::host::shown(&s.path),
                 "held": u.is_some(),
-                "holder_pid": u.map(|u| u.pid),
+                "holder_pid": u.and_then(|u| u.pid),
                 "holder_command": u.and_then(|u| u.command.clone()),
                 "evidence": u.map(|u| u.evidence.clone()),
             })
@@ -113,9 +113,10 @@ fn observe(
             format!("{n} {kind} store(s), none in use by another process{partial}"),
         ),
         (_, Some((s, u))) => {
-            let who = match &u.command {
-                Some(c) => format!("pid {} ({c})", u.pid),
-                None => format!("pid {}", u.pid),
+            let who = match (u.pid, &u.command) {
+                (Some(p), Some(c)) => format!("pid {p} ({c})"),
+                (Some(p), None) => format!("pid {p}"),
+                (None, _) => "another process (Windows does not name lock holders)".to_string(),
             };
             Observation::fail(
                 &id,

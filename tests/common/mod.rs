@@ -372,3 +372,18 @@ pub fn has_violated_reason(
             })
         })
 }
+
+/// Copy a tree of dirs and regular files (as `cp -r`, on every OS; symlinks are not followed
+/// and not copied — the fixtures have none).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy's dir");
+    for e in std::fs::read_dir(from).expect("read fixture dir").flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        let kind = e.file_type().expect("file type");
+        if kind.is_dir() {
+            copy_tree(&src, &dst);
+        } else if kind.is_file() {
+            std::fs::copy(&src, &dst).expect("copy fixture file");
+        }
+    }
+}

@@ -42,8 +42,8 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     Ok(())
 }
 
-/// MAP_PRIVATE (copy-on-write) map of a written file: reads the file's bytes, and a write
-/// to the private copy never reaches the file.
+/// Copy-on-write view (FILE_MAP_COPY, the twin of MAP_PRIVATE) of a written file: reads the
+/// file's bytes, and a write to the private copy never reaches the file.
 fn private(dir: &Path) -> CheckResult {
     let path = dir.join("mmap-private.bin");
     let data = pattern(16 * 1024, 3);
@@ -60,24 +60,26 @@ fn private(dir: &Path) -> CheckResult {
     })?;
     if map[..] != data[..] {
         return Err(mismatch(
-            "the MAP_PRIVATE map does not hold the bytes written with write()".into(),
+            "the copy-on-write view (FILE_MAP_COPY) does not hold the bytes written with WriteFile"
+                .into(),
         ));
     }
     map[0] ^= 0xff;
     let mut first = [0u8; 1];
-    read_exact_at(&file, &mut first, 0).map_err(|e| call("pread after the private write", e))?;
+    read_exact_at(&file, &mut first, 0).map_err(|e| call("ReadFile after the private write", e))?;
     if first[0] != data[0] {
         return Err(mismatch(
-            "a write to the MAP_PRIVATE copy reached the file".into(),
+            "a write to the copy-on-write view (FILE_MAP_COPY) reached the file".into(),
         ));
     }
     Ok(passed(
-        "MAP_PRIVATE map reads the file; its writes stay private",
+        "a copy-on-write view (CreateFileMapping(PAGE_WRITECOPY) + MapViewOfFile(FILE_MAP_COPY)) reads the file; its writes stay private",
         &[("bytes", data.len().into())],
     ))
 }
 
-/// MAP_SHARED read-write map: write a pattern, msync, read it back with read() on a new fd.
+/// Shared read-write view: write a pattern, FlushViewOfFile, read it back with ReadFile on a
+/// new handle.
 fn shared_rw(dir: &Path) -> CheckResult {
     let path = dir.join("mmap-shared.bin");
     let len = 64 * 1024;
@@ -96,15 +98,15 @@ fn shared_rw(dir: &Path) -> CheckResult {
     map.copy_from_slice(&data);
     map.flush().map_err(|e| call("FlushViewOfFile", e))?;
     drop(map);
-    let back = read_back(&path).map_err(|e| call("read back on a new descriptor", e))?;
+    let back = read_back(&path).map_err(|e| call("ReadFile on a new handle", e))?;
     if back != data {
         return Err(mismatch(format!(
-            "read() on a new descriptor does not see the bytes written through the shared map ({} bytes read)",
+            "ReadFile on a new handle does not see the bytes written through the shared view ({} bytes read)",
             back.len()
         )));
     }
     Ok(passed(
-        "bytes written through MAP_SHARED and msync'd are seen by read()",
+        "bytes written through a shared view (CreateFileMapping(PAGE_READWRITE) + MapViewOfFile(FILE_MAP_WRITE)) and flushed with FlushViewOfFile are seen by ReadFile",
         &[("bytes", len.into())],
     ))
 }
@@ -124,25 +126,29 @@ fn two_map(dir: &Path) -> CheckResult {
         .map_err(|e| setup("open read-write", e))?;
     // SAFETY: private file of this worker, fixed length while mapped.
     let mut write_map = unsafe { memmap2::MmapMut::map_mut(&rw_file) }
-        .map_err(|e| call("mmap the writable map", e))?;
+        .map_err(|e| call("MapViewOfFile(FILE_MAP_WRITE) of the writable map", e))?;
     let ro_file = OpenOptions::new()
         .read(true)
         .append(true)
         .open(&path)
         .map_err(|e| setup("open for the read map", e))?;
     // SAFETY: as above.
-    let read_map = unsafe { memmap2::Mmap::map(&ro_file) }
-        .map_err(|e| call("mmap the second (read-only) map", e))?;
+    let read_map = unsafe { memmap2::Mmap::map(&ro_file) }.map_err(|e| {
+        call(
+            "MapViewOfFile(FILE_MAP_READ) of the second (read-only) map",
+            e,
+        )
+    })?;
     // (madvise(MADV_SEQUENTIAL) has no Windows counterpart in memmap2; the map is read as is.)
     write_map[offset..offset + QDRANT_MAGIC.len()].copy_from_slice(QDRANT_MAGIC);
     write_map
         .flush()
-        .map_err(|e| call("msync the writable map", e))?;
+        .map_err(|e| call("FlushViewOfFile of the writable map", e))?;
     let seen_by_second_map = read_map[offset..offset + QDRANT_MAGIC.len()] == *QDRANT_MAGIC;
     drop(write_map);
     drop(read_map);
     let size = std::fs::metadata(&path)
-        .map_err(|e| call("stat after dropping the maps", e))?
+        .map_err(|e| call("GetFileInformationByHandle after unmapping", e))?
         .len();
     if size != QDRANT_FILE_SIZE as u64 {
         return Err(mismatch(format!(
@@ -151,12 +157,12 @@ fn two_map(dir: &Path) -> CheckResult {
     }
     let reopened = File::open(&path).map_err(|e| call("reopen", e))?;
     // SAFETY: as above.
-    let check_map =
-        unsafe { memmap2::Mmap::map(&reopened) }.map_err(|e| call("mmap after reopening", e))?;
+    let check_map = unsafe { memmap2::Mmap::map(&reopened) }
+        .map_err(|e| call("MapViewOfFile after reopening", e))?;
     let via_map = check_map[offset..offset + QDRANT_MAGIC.len()] == *QDRANT_MAGIC;
     let mut buf = vec![0u8; QDRANT_MAGIC.len()];
     read_exact_at(&reopened, &mut buf, offset as u64)
-        .map_err(|e| call("pread after reopening", e))?;
+        .map_err(|e| call("ReadFile after reopening", e))?;
     let via_read = buf == QDRANT_MAGIC;
     let values = [
         ("seen_by_second_map", seen_by_second_map.into()),
@@ -165,7 +171,7 @@ fn two_map(dir: &Path) -> CheckResult {
     ];
     if !(via_map && via_read) {
         let mut failed = mismatch(format!(
-            "after reopening, `qdrant` at offset {offset} was not found (through a map: {via_map}, through read(): {via_read}) — Qdrant's multi-mmap check fails here"
+            "after reopening, `qdrant` at offset {offset} was not found (through a map: {via_map}, through ReadFile: {via_read}) — Qdrant's multi-mmap check fails here"
         ));
         failed.message.push_str(if seen_by_second_map {
             ""
@@ -180,7 +186,7 @@ fn two_map(dir: &Path) -> CheckResult {
     ))
 }
 
-/// A file created empty, grown by write(), then mapped read-only. First, what mapping it
+/// A file created empty, grown by WriteFile, then mapped read-only. First, what mapping it
 /// while still 0 bytes long does (WSL1 refused that with ENOEXEC) is recorded.
 fn grown_ro(dir: &Path) -> CheckResult {
     let path = dir.join("mmap-grown.bin");
@@ -191,7 +197,7 @@ fn grown_ro(dir: &Path) -> CheckResult {
     let data = pattern(len, 11);
     writer
         .write_all(&data)
-        .map_err(|e| setup("grow the file by write()", e))?;
+        .map_err(|e| setup("grow the file by WriteFile", e))?;
     // SAFETY: the file is private to this worker and only grows.
     let map = unsafe { memmap2::Mmap::map(&reader) }
         .map_err(|e| call("MapViewOfFile(FILE_MAP_READ) of the grown file", e))?;
@@ -289,7 +295,8 @@ fn truncate_mapped(dir: &Path) -> CheckResult {
     Ok(p)
 }
 
-/// A FILL_BYTES (256 KiB) sparse file (ftruncate) written page by page through a shared map, then msync'd.
+/// A FILL_BYTES (256 KiB) file (SetEndOfFile) written page by page through a shared view,
+/// then flushed (FlushViewOfFile).
 /// When the filesystem cannot allocate the pages the write faults with SIGBUS.
 fn fill(dir: &Path) -> CheckResult {
     let path = dir.join("mmap-fill.bin");
@@ -313,7 +320,7 @@ fn fill(dir: &Path) -> CheckResult {
     let pages = map.len().div_ceil(page);
     Ok(passed(
         format!(
-            "every page of a {FILL_LABEL} sparse file was written through a shared map and msync'd"
+            "every page of a {FILL_LABEL} file sized with SetEndOfFile was written through a shared view and flushed with FlushViewOfFile"
         ),
         &[("bytes", FILL_BYTES.into()), ("pages", pages.into())],
     ))

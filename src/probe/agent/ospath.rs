@@ -55,7 +55,7 @@ fn raw_bytes(path: &Path) -> Vec<u8> {
 #[cfg(windows)]
 fn from_raw_bytes(bytes: Vec<u8>) -> Option<PathBuf> {
     use std::os::windows::ffi::OsStringExt;
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     let wide: Vec<u16> = bytes

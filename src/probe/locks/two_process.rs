@@ -129,7 +129,11 @@ pub(super) fn run_all(exe: &Path, scratch: &Path, target: &str, deadline: Instan
             sink.emit(Observation::skipped(
                 check.id,
                 target,
-                "F_OFD_SETLK is Linux-only",
+                if cfg!(windows) {
+                    "open-file-description locks (F_OFD_SETLK) are Linux-only; a LockFileEx lock already belongs to its handle (lock.fcntl)"
+                } else {
+                    "F_OFD_SETLK is Linux-only"
+                },
             ));
             continue;
         }
@@ -304,22 +308,30 @@ fn exclusion(
     o.with("acquired_after_release", after.is_ok())
 }
 
-/// How the conflict check names the held and the tried lock.
+/// How the conflict check names the held and the tried lock, and what a refusal means.
 #[cfg(unix)]
-const CONFLICT_NAMES: (&str, &str) = ("flock(LOCK_EX)", "fcntl(F_SETLK)");
+const CONFLICT_NAMES: (&str, &str, &str) = (
+    "flock(LOCK_EX)",
+    "fcntl(F_SETLK)",
+    "flock and POSIX locks conflict here (as on 9p, which converts flock to a POSIX lock)",
+);
 #[cfg(windows)]
-const CONFLICT_NAMES: (&str, &str) = ("a whole-file LockFileEx", "a byte-range LockFileEx");
+const CONFLICT_NAMES: (&str, &str, &str) = (
+    "a whole-file LockFileEx",
+    "a byte-range LockFileEx",
+    "whole-file and byte-range locks are one mechanism on Windows (LockFileEx), so they conflict",
+);
 
 /// `lock.flock_fcntl_conflict`: the holder held flock(LOCK_EX); was our fcntl(F_SETLK)
 /// refused? (On Windows: a whole-file LockFileEx held, a byte-range LockFileEx tried.)
 fn conflict(check: &Check, attempt: io::Result<()>, target: &str, holder_pid: u32) -> Observation {
     let id = check.id;
-    let (flock, fcntl) = CONFLICT_NAMES;
+    let (flock, fcntl, conflicting) = CONFLICT_NAMES;
     match attempt {
         Ok(()) => Observation::pass(id, target, format!("{fcntl} was granted while pid {holder_pid} held {flock}: the two lock families are independent here")).with("conflict", false),
         Err(e) if is_contention(&e) => {
             let name = crate::errno::io_error_name(&e);
-            Observation::pass(id, target, format!("{fcntl} was refused ({name}) while pid {holder_pid} held {flock}: flock and POSIX locks conflict here (as on 9p, which converts flock to a POSIX lock)"))
+            Observation::pass(id, target, format!("{fcntl} was refused ({name}) while pid {holder_pid} held {flock}: {conflicting}"))
                 .with("conflict", true)
                 .with("refused_with", name)
         }

@@ -10,7 +10,8 @@ use std::time::Instant;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct User {
-    pub pid: i32,
+    /// None on Windows for a lock holder: Windows does not name who holds a LockFileEx lock.
+    pub pid: Option<i32>,
     pub command: Option<String>,
     /// How it was seen (`flock write lock on LOCK (/proc/locks)`, `open fd`, …).
     pub evidence: String,
@@ -62,8 +63,14 @@ fn by_lock(ctx: &ProbeContext, store: &Store, me: &[i32; 2]) -> Option<User> {
             continue;
         };
         let lookup = crate::probe::lockfiles::find_holder(ctx, lock, &meta)?;
+        // Unix names the holder (or it is this process, or an OFD lock nobody can name);
+        // Windows never names one, and a lock it sees is held through another handle.
         if let Some(h) = lookup.holder
-            && let Some(pid) = h.pid.filter(|p| !me.contains(p))
+            && let Some(pid) = match h.pid {
+                Some(p) if !me.contains(&p) => Some(Some(p)),
+                None if cfg!(windows) => Some(None),
+                _ => None,
+            }
         {
             let name = lock
                 .file_name()
@@ -89,14 +96,24 @@ fn by_lock(ctx: &ProbeContext, store: &Store, me: &[i32; 2]) -> Option<User> {
 fn by_pid_file(ctx: &ProbeContext, store: &Store, me: &[i32; 2]) -> Option<User> {
     let text = std::fs::read_to_string(store.pid_file.as_ref()?).ok()?;
     let pid: i32 = text.lines().next()?.trim().parse().ok()?;
-    if me.contains(&pid) || pid <= 0 || !Path::new(&format!("/proc/{pid}")).exists() {
+    if me.contains(&pid) || pid <= 0 || !alive(pid) {
         return None;
     }
     Some(User {
-        pid,
+        pid: Some(pid),
         command: command(ctx, pid),
         evidence: "live pid in postmaster.pid".into(),
     })
+}
+
+#[cfg(windows)]
+fn alive(pid: i32) -> bool {
+    crate::platform::windows::process::alive(pid as u32)
+}
+
+#[cfg(not(windows))]
+fn alive(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
 }
 
 fn command(ctx: &ProbeContext, pid: i32) -> Option<String> {
@@ -139,7 +156,7 @@ fn scan_proc(
         let mut seen = |i: usize, how: &str| {
             if out[i].is_none() {
                 out[i] = Some(User {
-                    pid,
+                    pid: Some(pid),
                     command: command(ctx, pid),
                     evidence: how.to_string(),
                 });

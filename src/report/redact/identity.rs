@@ -1,6 +1,8 @@
 //! Who is running: the user name and home directory from the operating system's account
 //! database (not from `$USER`/`$HOME`, which anyone can set), plus those variables when they
-//! differ, and the host name from the kernel. Everything listed here is hidden by `--redact`.
+//! differ, and the host name from the kernel (on Windows: the account's name and profile
+//! directory, and the computer name, all from the OS).
+//! Everything listed here is hidden by `--redact`.
 
 /// What to hide. Empty strings are ignored.
 #[derive(Clone, Debug, Default)]
@@ -58,7 +60,11 @@ fn os_account() -> Option<(String, String)> {
         .flatten()
         .map(|u| (u.name, crate::host::shown(&u.dir)))
 }
-#[cfg(not(unix))]
+#[cfg(windows)]
+fn os_account() -> Option<(String, String)> {
+    crate::platform::windows::account()
+}
+#[cfg(not(any(unix, windows)))]
 fn os_account() -> Option<(String, String)> {
     None
 }
@@ -70,7 +76,11 @@ fn os_hostname() -> Option<String> {
         .and_then(|h| h.into_string().ok())
         .filter(|h| !h.is_empty())
 }
-#[cfg(not(unix))]
+#[cfg(windows)]
+fn os_hostname() -> Option<String> {
+    crate::platform::windows::computer_name()
+}
+#[cfg(not(any(unix, windows)))]
 fn os_hostname() -> Option<String> {
     None
 }
