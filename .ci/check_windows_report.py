@@ -12,7 +12,8 @@ import sys
 # named on purpose by the skipped lock.ofd, as Linux-only.)
 UNIX_WORDING = re.compile(
     r"MAP_PRIVATE|MAP_SHARED|\bmsync|\bmadvise|\bftruncate|\bF_SETLK|\bF_GETLK|\bflock\(|"
-    r"\bfcntl\(|\bstatv?fs\b|\bgetrlimit|/proc/|/dev/shm|\bpread\b|flock and POSIX"
+    r"\bfcntl\(|\bstatv?fs\b|\bgetrlimit|/proc/|/dev/shm|\bpread\b|flock and POSIX|"
+    r"\bfsync|\brename\(\)|\blink\(\)|\bfallocate|\brenameat2"
 )
 
 report = json.load(open(sys.argv[1], encoding="utf-8"))

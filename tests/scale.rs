@@ -160,10 +160,10 @@ fn the_same_dir_given_twice_or_through_a_symlink_is_judged_once() {
         Err(e) => panic!("symlink: {e}"),
     }
     if cfg!(windows) {
-        // The same dir with `/` separators. (Another case, `C:\DATA`, is the same dir on NTFS
-        // too, but is told apart only once check.rs's `identity` asks Windows for the file
-        // identity — platform::windows::fileops::file_identity — as it asks Unix for the inode.)
+        // The same dir with `/` separators, and in upper case (NTFS is case-insensitive): one
+        // dir by its file identity (volume serial + file index, dirfacts::identity).
         aliases.push(dir.replace('\\', "/"));
+        aliases.push(dir.to_uppercase());
     }
     for a in aliases {
         args.push("--data-dir".into());

@@ -30,7 +30,14 @@ pub fn identity(path: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
-#[cfg(not(unix))]
+/// (volume serial number, file index) of a dir: NTFS's inode, so `C:\DATA`, `C:/data` and a
+/// symlink to it are one dir.
+#[cfg(windows)]
+pub fn identity(path: &Path) -> Option<(u64, u64)> {
+    crate::platform::windows::fileops::file_identity(path).ok()
+}
+
+#[cfg(not(any(unix, windows)))]
 pub fn identity(_path: &Path) -> Option<(u64, u64)> {
     None
 }

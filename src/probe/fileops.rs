@@ -116,7 +116,10 @@ fn create(scratch: &Path, target: &str) -> Observation {
         Ok(()) => Observation::pass(
             CREATE,
             target,
-            format!("created, wrote and fsync'd a {CREATE_BYTES}-byte file"),
+            format!(
+                "created, wrote and {} a {CREATE_BYTES}-byte file",
+                CALLS.synced
+            ),
         )
         .with("bytes", CREATE_BYTES),
         Err((what, e)) => Observation::from_io_error(CREATE, target, what, &e),
@@ -131,15 +134,20 @@ fn rename_replace(scratch: &Path, target: &str) -> Observation {
     let obs = match write_pair(&src, &dst) {
         Err((what, e)) => Observation::from_io_error(RENAME_REPLACE, target, what, &e),
         Ok(()) => match std::fs::rename(&src, &dst) {
-            Err(e) => Observation::from_io_error(RENAME_REPLACE, target, "rename", &e),
+            Err(e) => Observation::from_io_error(RENAME_REPLACE, target, CALLS.rename, &e),
             Ok(()) => match std::fs::read(&dst) {
-                Ok(b) if b == b"src" && !src.exists() => {
-                    Observation::pass(RENAME_REPLACE, target, "rename() replaced an existing file")
-                }
+                Ok(b) if b == b"src" && !src.exists() => Observation::pass(
+                    RENAME_REPLACE,
+                    target,
+                    format!("{} replaced an existing file", CALLS.rename),
+                ),
                 Ok(_) => Observation::fail(
                     RENAME_REPLACE,
                     target,
-                    "rename() returned success but the destination does not hold the source's content",
+                    format!(
+                        "{} returned success but the destination does not hold the source's content",
+                        CALLS.rename
+                    ),
                 ),
                 Err(e) => {
                     Observation::from_io_error(RENAME_REPLACE, target, "read after rename", &e)
@@ -151,6 +159,29 @@ fn rename_replace(scratch: &Path, target: &str) -> Observation {
     let _ = std::fs::remove_file(&dst);
     obs.elapsed_since(start)
 }
+
+/// The calls the messages name, as the platform spells them (std's `sync_all`, `rename` and
+/// `hard_link` are these calls).
+struct Calls {
+    sync: &'static str,
+    synced: &'static str,
+    rename: &'static str,
+    link: &'static str,
+}
+#[cfg(windows)]
+const CALLS: Calls = Calls {
+    sync: "FlushFileBuffers",
+    synced: "flushed (FlushFileBuffers)",
+    rename: "MoveFileExW(MOVEFILE_REPLACE_EXISTING)",
+    link: "CreateHardLinkW",
+};
+#[cfg(not(windows))]
+const CALLS: Calls = Calls {
+    sync: "fsync",
+    synced: "fsync'd",
+    rename: "rename()",
+    link: "link()",
+};
 
 /// The no-replace rename as a reader would recognise it.
 #[cfg(windows)]
@@ -231,15 +262,20 @@ fn link(scratch: &Path, target: &str) -> Observation {
     let obs = match write_new(&a, b"link", false) {
         Err((what, e)) => Observation::from_io_error(LINK, target, what, &e),
         Ok(()) => match std::fs::hard_link(&a, &b) {
-            Err(e) => Observation::from_io_error(LINK, target, "link", &e),
+            Err(e) => Observation::from_io_error(LINK, target, CALLS.link, &e),
             Ok(()) => match std::fs::read(&b) {
-                Ok(content) if content == b"link" => {
-                    Observation::pass(LINK, target, "link() made a second name for a file")
-                }
+                Ok(content) if content == b"link" => Observation::pass(
+                    LINK,
+                    target,
+                    format!("{} made a second name for a file", CALLS.link),
+                ),
                 Ok(_) => Observation::fail(
                     LINK,
                     target,
-                    "link() returned success but the new name does not show the file's content",
+                    format!(
+                        "{} returned success but the new name does not show the file's content",
+                        CALLS.link
+                    ),
                 ),
                 Err(e) => Observation::from_io_error(LINK, target, "read through the link", &e),
             },
@@ -310,7 +346,7 @@ fn write_new(path: &Path, content: &[u8], fsync: bool) -> StepResult {
     let mut f = std::fs::File::create_new(path).map_err(|e| ("create", e))?;
     f.write_all(content).map_err(|e| ("write", e))?;
     if fsync {
-        f.sync_all().map_err(|e| ("fsync", e))?;
+        f.sync_all().map_err(|e| (CALLS.sync, e))?;
     }
     Ok(())
 }
