@@ -97,8 +97,10 @@ fn run_probe(id: u64, req: &Value, ctx: &Arc<ProbeContext>, out: &Out) {
 }
 
 fn write(out: &Out, line: &Value) {
+    let mut text = line.to_string();
+    text.push('\n');
     let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-    let _ = writeln!(out, "{line}");
+    let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 }
 
