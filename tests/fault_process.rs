@@ -367,35 +367,6 @@ fn ctrl_c_mid_run_exits_130_promptly_and_leaves_nothing_behind() {
     assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }
 
-/// A user profile with resource floors, judged under real rlimits set by prlimit.
-#[cfg(target_os = "linux")]
-fn floored_profile(at: &std::path::Path) -> String {
-    let path = at.join("floored.toml");
-    std::fs::write(
-        &path,
-        r#"
-id = "floored"
-name = "Floored DB"
-kind = "embedded"
-summary = "a backend with resource floors"
-docs = "https://example.org"
-
-[[floors]]
-resource = "open-files"
-min = 128
-near = 1024
-source = "https://example.org/nofile"
-
-[[floors]]
-resource = "address-space"
-min = 4294967296
-source = "https://example.org/as"
-"#,
-    )
-    .expect("write profile");
-    path.display().to_string()
-}
-
 #[cfg(target_os = "linux")]
 fn floored_verdict(limits: &[&str], profile: &str, dir: &str) -> (String, serde_json::Value) {
     let mut cmd = Command::new("prlimit");

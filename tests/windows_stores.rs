@@ -12,31 +12,11 @@ mod common;
 use common::*;
 use std::process::{Command, Stdio};
 
-const FLOORED: &str = r#"
-id = "floored"
-name = "Floored DB"
-kind = "embedded"
-summary = "a backend with resource floors"
-docs = "https://example.org"
-
-[[floors]]
-resource = "open-files"
-min = 128
-near = 1024
-source = "https://example.org/nofile"
-
-[[floors]]
-resource = "address-space"
-min = 4294967296
-source = "https://example.org/as"
-"#;
-
 #[test]
 fn resource_floors_are_judged_on_windows_and_hold_without_rlimits() {
     let (t, dir) = tempdir();
     let profiles = tempfile::tempdir().unwrap();
-    let profile = profiles.path().join("floored.toml");
-    std::fs::write(&profile, FLOORED).unwrap();
+    let profile = floored_profile(profiles.path());
     let before = snapshot(t.path());
     let r = run(
         [
@@ -49,7 +29,7 @@ fn resource_floors_are_judged_on_windows_and_hold_without_rlimits() {
             "--data-dir",
             &dir,
             "--profile",
-            &profile.display().to_string(),
+            &profile,
         ],
         &[],
     );

@@ -387,3 +387,32 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A user profile with open-file and address-space floors, written into `at`; returns its
+/// path (the floors tests of fault_process.rs and windows_stores.rs).
+pub fn floored_profile(at: &Path) -> String {
+    let path = at.join("floored.toml");
+    std::fs::write(
+        &path,
+        r#"
+id = "floored"
+name = "Floored DB"
+kind = "embedded"
+summary = "a backend with resource floors"
+docs = "https://example.org"
+
+[[floors]]
+resource = "open-files"
+min = 128
+near = 1024
+source = "https://example.org/nofile"
+
+[[floors]]
+resource = "address-space"
+min = 4294967296
+source = "https://example.org/as"
+"#,
+    )
+    .expect("write profile");
+    path.display().to_string()
+}
