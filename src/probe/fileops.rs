@@ -1,7 +1,8 @@
 //! Probe `fileops`: the plain file operations backends' storage engines rely on, done for real
 //! in the data dir's private scratch dir — create+write+fsync, rename over an existing file,
-//! rename-if-absent (LanceDB commits), hard links, 1 MiB preallocation — plus statvfs of the
-//! data dir. Every file it makes is removed again.
+//! rename-if-absent (LanceDB commits), hard links, 1 MiB preallocation, whether chmod and
+//! ownership are kept (`permissions`) — plus statvfs of the data dir. Every file it makes is
+//! removed again.
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, ScratchError, Sink};
 use crate::observation::{Observation, Status};
@@ -27,7 +28,13 @@ const PREALLOCATE: &str = "file.preallocate";
 const FREE_SPACE: &str = "file.free_space";
 
 /// The operations that need a file in the scratch dir, in emission order after `file.create`.
-const NEED_SCRATCH: [&str; 4] = [RENAME_REPLACE, RENAME_NOREPLACE, LINK, PREALLOCATE];
+const NEED_SCRATCH: [&str; 5] = [
+    RENAME_REPLACE,
+    RENAME_NOREPLACE,
+    LINK,
+    PREALLOCATE,
+    permissions::ID,
+];
 
 /// Bytes written (and fsync'd) by `file.create`.
 const CREATE_BYTES: usize = 4096;
@@ -102,6 +109,7 @@ fn operation(id: &str, scratch: &Path, target: &str) -> Observation {
         RENAME_REPLACE => rename_replace(scratch, target),
         RENAME_NOREPLACE => rename_noreplace(scratch, target),
         LINK => link(scratch, target),
+        permissions::ID => permissions::check(scratch, target),
         _ => preallocate(scratch, target),
     }
 }
@@ -409,5 +417,6 @@ pub(super) mod sys {
     }
 }
 
+mod permissions;
 #[cfg(all(test, target_os = "linux"))]
 mod tests;

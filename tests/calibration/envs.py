@@ -71,6 +71,25 @@ ENVS = [
         '"$CAL_PY" "$CAL_HERE/env/proxy403.py" 3128 > "$S/proxy.out" 2>&1 &\n'
         'for i in $(seq 1 40); do grep -q ready "$S/proxy.out" 2>/dev/null && break; sleep 0.1; done\n'
         + _proxy_wrap("http://127.0.0.1:3128")),
+    # Filesystems users put data dirs on that no fault above stands for: each is healthy, and
+    # the verdicts must follow what it really does (the tool has no rule for any of them).
+    Env("xfs", "the data dir is an XFS filesystem (512 MiB loop image)",
+        'truncate -s 512M "$S/img" && mkfs.xfs -q "$S/img" && mount -o loop "$S/img" "$D" || exit 97'),
+    Env("btrfs", "the data dir is a Btrfs filesystem (copy-on-write; 512 MiB loop image)",
+        'truncate -s 512M "$S/img" && mkfs.btrfs -q "$S/img" >/dev/null && mount -o loop "$S/img" "$D" '
+        '|| exit 97'),
+    Env("ntfs-3g", "the data dir is NTFS through ntfs-3g (FUSE), as a Windows partition mounted on "
+        "Linux (256 MiB image)",
+        'truncate -s 256M "$S/img" && mkntfs -F -q -f "$S/img" >/dev/null 2>&1 && ntfs-3g "$S/img" "$D" '
+        '|| exit 97'),
+    Env("overlayfs", "the data dir is an overlay mount (a container's writable layer)",
+        'mkdir -p "$S/lower" "$S/upper" "$S/work" && mount -t overlay overlay '
+        '-o lowerdir="$S/lower",upperdir="$S/upper",workdir="$S/work" "$D" || exit 97'),
+    Env("fuse-plain", "the data dir is a plain FUSE passthrough (bindfs, no direct_io), as sshfs or "
+        "rclone mounts are",
+        'mkdir -p "$S/src" && bindfs "$S/src" "$D" || exit 97'),
+    Env("tmpfs", "the data dir is a 1 GiB tmpfs (RAM disk, /dev/shm-like)",
+        'mount -t tmpfs -o size=1g tmpfs "$D" || exit 97'),
     Env("store-in-use", "a first instance of the same backend holds its store in the data dir (servers on "
         "their default port) while check and the second instance run", hold=True),
 ]

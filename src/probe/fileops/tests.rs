@@ -93,7 +93,7 @@ fn every_operation_passes_in_a_healthy_tempdir_and_nothing_is_left_behind() {
     let scratch = scratch_in(base.path());
     let scratch_path = scratch.clone().unwrap();
     let obs = run_on(data_dir(base.path(), scratch));
-    assert_eq!(obs.len(), 6, "{obs:#?}");
+    assert_eq!(obs.len(), 7, "{obs:#?}");
     for o in &obs {
         assert_eq!(o.status, Status::Pass, "{o:#?}");
         assert_eq!(o.target, base.path().display().to_string());
@@ -188,7 +188,7 @@ fn a_scratch_error_without_errno_is_skipped_not_failed() {
             message: "the data dir does not exist on this machine (recorded host)".into(),
         }),
     ));
-    assert_eq!(obs.len(), 6);
+    assert_eq!(obs.len(), 7);
     assert!(obs.iter().all(|o| o.status == Status::Skipped), "{obs:#?}");
 }
 
@@ -204,6 +204,6 @@ fn emits_exactly_what_it_plans_in_plan_order() {
     let emitted: Vec<(String, String)> =
         run_on(dir).into_iter().map(|o| (o.id, o.target)).collect();
     assert_eq!(planned, emitted);
-    assert_eq!(planned.len(), 6);
+    assert_eq!(planned.len(), 7);
     assert!(plan(&ctx, None).is_empty());
 }
