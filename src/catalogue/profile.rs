@@ -144,6 +144,9 @@ pub enum Resource {
     OpenFiles,
     /// The address-space soft limit in bytes (`limits.as.soft`; null = unlimited).
     AddressSpace,
+    /// Memory a new process can still use before the cgroup (or job) limit around it or the
+    /// system runs out (`limits.memory.available_bytes`; null = nothing limits it).
+    Memory,
 }
 
 impl Resource {
@@ -152,6 +155,7 @@ impl Resource {
             Resource::FreeSpace => "free-space",
             Resource::OpenFiles => "open-files",
             Resource::AddressSpace => "address-space",
+            Resource::Memory => "memory",
         }
     }
     /// (observation id, field, scope, unlimited when the field is null).
@@ -160,6 +164,7 @@ impl Resource {
             Resource::FreeSpace => ("file.free_space", "free_bytes", ReqScope::DataDir, false),
             Resource::OpenFiles => ("limits.nofile", "soft", ReqScope::Host, true),
             Resource::AddressSpace => ("limits.as", "soft", ReqScope::Host, true),
+            Resource::Memory => ("limits.memory", "available_bytes", ReqScope::Host, true),
         }
     }
     /// The unit `min` and `near` are written in.
@@ -174,7 +179,7 @@ impl Resource {
 /// `[[floors]]`: the backend fails below `min` (a `block` requirement on the measuring
 /// observation) and is close to failing below `near` (a `degrade` one). "Close" is the
 /// profile's own second threshold `near`; without it, twice `min`. Units: bytes for
-/// `free-space` and `address-space`, descriptors for `open-files`.
+/// `free-space`, `address-space` and `memory`, descriptors for `open-files`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Floor {

@@ -218,6 +218,10 @@ fn floor_requirements(profile: &Profile, f: &Floor) -> Vec<Requirement> {
             "Raise or remove the address-space limit (`ulimit -v unlimited`) for the process."
                 .into()
         }
+        Resource::Memory => format!(
+            "Give it more memory (at least {}): raise the container's or cgroup's memory limit (`docker run --memory`, Kubernetes `resources.limits.memory`, systemd `MemoryMax=`, WSL2 `.wslconfig` `memory=`) or stop what uses it.",
+            show(near)
+        ),
     };
     let expect = |min: u64| Expect {
         field: field.into(),

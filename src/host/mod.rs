@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub mod cgroup;
 pub mod ci;
 pub mod container;
 pub mod cpu;

@@ -1,13 +1,16 @@
 //! Probe `limits`: the process limits and kernel settings backends trip over — open files,
 //! address space and locked memory (getrlimit; Elasticsearch's bootstrap checks), the
 //! `vm.max_map_count` and `vm.overcommit_memory` sysctls (read through the host root, so
-//! recorded hosts work) and the size of `/dev/shm` (PostgreSQL's dynamic shared memory).
+//! recorded hosts work), the size of `/dev/shm` (PostgreSQL's dynamic shared memory) and the
+//! memory a new process can still use under the cgroup or job limit around it (`memory`).
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
 use crate::observation::Observation;
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+mod memory;
 
 pub static PROBE: ProbeDef = ProbeDef {
     name: "limits",
@@ -27,7 +30,15 @@ const MAX_MAP_COUNT: &str = "limits.max_map_count";
 const OVERCOMMIT: &str = "limits.overcommit";
 const SHM: &str = "limits.shm";
 
-const IDS: [&str; 6] = [NOFILE, AS, MEMLOCK, MAX_MAP_COUNT, OVERCOMMIT, SHM];
+const IDS: [&str; 7] = [
+    NOFILE,
+    AS,
+    MEMLOCK,
+    MAX_MAP_COUNT,
+    OVERCOMMIT,
+    SHM,
+    memory::ID,
+];
 
 fn plan(_ctx: &ProbeContext, _dir: Option<&DataDir>) -> Vec<Planned> {
     IDS.iter().map(|id| Planned::new(*id, TARGET)).collect()
@@ -74,6 +85,8 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
         shm_at(Path::new("/dev/shm"))
     };
     sink.emit(shm.elapsed_since(start));
+    let start = Instant::now();
+    sink.emit(memory::observe(&ctx.host_root).elapsed_since(start));
 }
 
 /// Why a Linux memory setting has no Windows counterpart to read.
@@ -256,7 +269,7 @@ mod tests {
     fn live_limits_match_getrlimit_and_proc() {
         use nix::sys::resource::Resource;
         let obs = run_with(HostRoot::live());
-        assert_eq!(obs.len(), 6);
+        assert_eq!(obs.len(), 7);
         for (id, r) in [
             (NOFILE, Resource::RLIMIT_NOFILE),
             (AS, Resource::RLIMIT_AS),

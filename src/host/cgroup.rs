@@ -1,0 +1,219 @@
+//! The memory cgroup this process runs in, read from files: which cgroup (`/proc/self/cgroup`),
+//! where its hierarchy is mounted (`/proc/self/mountinfo`: mount point and the mount's root),
+//! and, at each level from the process's cgroup up to the mount, the limit (v2 `memory.max`,
+//! v1 `memory.limit_in_bytes`) and the working set under it (usage minus inactive file pages,
+//! as the kubelet and `docker stats` count it). The tightest level is what a new process here
+//! (an embedded backend, a server started from this shell) can still use before the kernel's
+//! OOM killer ends it. Reads go through `HostRoot`, so recorded hosts work.
+
+use super::HostRoot;
+use super::mounts::unescape;
+
+/// v1 reports "no limit" as PAGE_COUNTER_MAX pages (9223372036854771712 on 4 KiB pages); any
+/// limit this large is none.
+const V1_UNLIMITED_FROM: u64 = 1 << 62;
+
+/// One level of the hierarchy that has a limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Level {
+    /// The host path of the cgroup directory.
+    pub dir: String,
+    pub limit_bytes: u64,
+    /// Usage minus inactive file pages (reclaimable page cache); None when usage is unreadable.
+    pub working_set_bytes: Option<u64>,
+}
+
+impl Level {
+    /// What is left under this level's limit (the limit itself when usage is unknown).
+    pub fn available_bytes(&self) -> u64 {
+        self.limit_bytes
+            .saturating_sub(self.working_set_bytes.unwrap_or(0))
+    }
+}
+
+/// What the files said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MemoryCgroup {
+    /// A memory hierarchy is mounted and the process's cgroup was found in it. `tightest` is
+    /// the limited level with the least available memory, None when no level is limited.
+    Found {
+        version: u8,
+        /// The host path of the process's own cgroup directory.
+        own_dir: String,
+        levels_read: usize,
+        tightest: Option<Level>,
+    },
+    /// No memory controller is visible here (why), so a limit set from outside cannot be read.
+    NotVisible(String),
+}
+
+/// Read the memory cgroup facts under `root`.
+pub fn read(root: &HostRoot) -> MemoryCgroup {
+    let Some(membership) = root.read("/proc/self/cgroup") else {
+        return MemoryCgroup::NotVisible("/proc/self/cgroup is unreadable".into());
+    };
+    let Some(mountinfo) = root.read("/proc/self/mountinfo") else {
+        return MemoryCgroup::NotVisible("/proc/self/mountinfo is unreadable".into());
+    };
+    let mounts = cgroup_mounts(&mountinfo);
+    // cgroup v2 when its mount offers the memory controller, else a v1 memory hierarchy.
+    if let Some(path) = membership_path(&membership, |c| c.is_empty())
+        && let Some(m) = mounts.iter().find(|m| m.version == 2)
+        && root
+            .read(&join(&m.mount_point, "cgroup.controllers"))
+            .is_some_and(|c| c.split_whitespace().any(|w| w == "memory"))
+    {
+        return walk(root, 2, &own_dir(m, &path), &m.mount_point);
+    }
+    if let Some(path) = membership_path(&membership, |c| c.split(',').any(|n| n == "memory"))
+        && let Some(m) = mounts.iter().find(|m| m.version == 1 && m.memory)
+    {
+        return walk(root, 1, &own_dir(m, &path), &m.mount_point);
+    }
+    MemoryCgroup::NotVisible(
+        "no memory cgroup controller is mounted here (no cgroup2 mount offering `memory`, no v1 `memory` hierarchy)"
+            .into(),
+    )
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct CgroupMount {
+    version: u8,
+    /// The cgroup the mount shows at its mount point (mountinfo field 4).
+    root: String,
+    mount_point: String,
+    /// v1: the hierarchy holds the memory controller.
+    memory: bool,
+}
+
+/// cgroup and cgroup2 lines of a mountinfo.
+fn cgroup_mounts(mountinfo: &str) -> Vec<CgroupMount> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let sep = f.iter().position(|x| *x == "-")?;
+            if sep < 6 || f.len() < sep + 2 {
+                return None;
+            }
+            let version = match f[sep + 1] {
+                "cgroup2" => 2,
+                "cgroup" => 1,
+                _ => return None,
+            };
+            let supers = f.get(sep + 3).copied().unwrap_or("");
+            Some(CgroupMount {
+                version,
+                root: unescape(f[3]),
+                mount_point: unescape(f[4]),
+                memory: supers.split(',').any(|o| o == "memory"),
+            })
+        })
+        .collect()
+}
+
+/// The cgroup path of the `/proc/self/cgroup` line whose controller list matches.
+fn membership_path(membership: &str, controllers: impl Fn(&str) -> bool) -> Option<String> {
+    membership.lines().find_map(|line| {
+        let mut parts = line.splitn(3, ':');
+        let (_id, list, path) = (parts.next()?, parts.next()?, parts.next()?);
+        controllers(list).then(|| path.trim().to_string())
+    })
+}
+
+/// The directory of cgroup `path` under a mount that shows cgroup `m.root` at its mount point.
+/// A path outside the mount's root (seen from another cgroup namespace) is the mount point.
+fn own_dir(m: &CgroupMount, path: &str) -> String {
+    let root = m.root.trim_end_matches('/');
+    let rel = match path.strip_prefix(root) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+        _ => "",
+    };
+    if rel.split('/').any(|c| c == "..") {
+        return m.mount_point.clone();
+    }
+    let rel = rel.trim_matches('/');
+    if rel.is_empty() {
+        m.mount_point.clone()
+    } else {
+        join(&m.mount_point, rel)
+    }
+}
+
+fn join(dir: &str, name: &str) -> String {
+    format!("{}/{name}", dir.trim_end_matches('/'))
+}
+
+/// Every level from `own` up to `top` (the mount point), keeping the tightest limited one.
+fn walk(root: &HostRoot, version: u8, own: &str, top: &str) -> MemoryCgroup {
+    let mut dir = own.to_string();
+    let mut tightest: Option<Level> = None;
+    let mut levels_read = 0;
+    loop {
+        if let Some(level) = read_level(root, version, &dir)
+            && tightest
+                .as_ref()
+                .is_none_or(|t| level.available_bytes() < t.available_bytes())
+        {
+            tightest = Some(level);
+        }
+        levels_read += 1;
+        if dir.trim_end_matches('/') == top.trim_end_matches('/') || levels_read > 64 {
+            break;
+        }
+        match dir.rfind('/') {
+            Some(i) if i > 0 && dir[..i].len() >= top.len() => dir.truncate(i),
+            _ => break,
+        }
+    }
+    MemoryCgroup::Found {
+        version,
+        own_dir: own.to_string(),
+        levels_read,
+        tightest,
+    }
+}
+
+/// The level at `dir` when it has a limit.
+fn read_level(root: &HostRoot, version: u8, dir: &str) -> Option<Level> {
+    let (limit_file, usage_file, inactive_key) = if version == 2 {
+        ("memory.max", "memory.current", "inactive_file")
+    } else {
+        (
+            "memory.limit_in_bytes",
+            "memory.usage_in_bytes",
+            "total_inactive_file",
+        )
+    };
+    let limit = root.read(&join(dir, limit_file))?;
+    let limit: u64 = match limit.trim() {
+        "max" => return None,
+        v => v.parse().ok()?,
+    };
+    if version == 1 && limit >= V1_UNLIMITED_FROM {
+        return None;
+    }
+    let usage: Option<u64> = root
+        .read(&join(dir, usage_file))
+        .and_then(|u| u.trim().parse().ok());
+    let inactive = root
+        .read(&join(dir, "memory.stat"))
+        .and_then(|s| stat_field(&s, inactive_key))
+        .unwrap_or(0);
+    Some(Level {
+        dir: dir.to_string(),
+        limit_bytes: limit,
+        working_set_bytes: usage.map(|u| u.saturating_sub(inactive)),
+    })
+}
+
+fn stat_field(stat: &str, key: &str) -> Option<u64> {
+    stat.lines().find_map(|l| {
+        let (k, v) = l.split_once(' ')?;
+        (k == key).then(|| v.trim().parse().ok()).flatten()
+    })
+}
+
+#[cfg(test)]
+#[path = "cgroup_tests.rs"]
+mod tests;
