@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Measure each backend's resource floors with the real backend: the least free space in its data
-dir, the lowest RLIMIT_NOFILE and the lowest RLIMIT_AS with which its smoke program still
-succeeds. Bisection over a ladder of values (assumes more of a resource never hurts), each probe a
-real smoke run in its own namespaces (tmpfs data dir filled to leave N KiB; prlimit for limits).
+dir, the lowest RLIMIT_NOFILE, the lowest RLIMIT_AS and the smallest memory cgroup limit with
+which its smoke program still succeeds. Bisection over a ladder of values (assumes more of a
+resource never hurts), each probe a real smoke run in its own namespaces (tmpfs data dir filled
+to leave N KiB; prlimit for limits; a child memory cgroup, env/memcg.sh, for memory: below it
+the kernel's OOM killer ends the backend, as in a container started with `--memory`; each memory
+value must work three times running, since near a memory limit a backend may work once and thrash
+the next).
 
 Writes JSON {backend: {resource: {"min_ok": v, "max_fail": v, "unit": ...}}} and prints a table.
 The profiles' `[[floors]]` cite this run (reports/calibration-floors.json)."""
@@ -16,12 +20,14 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from envs import FILL  # noqa: E402
+from envs import FILL, MEMCG  # noqa: E402
 
 LADDERS = {
     "free-space": ("KiB", [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072]),
     "open-files": ("descriptors", [12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 512, 1024, 4096]),
     "address-space": ("MiB", [256, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 16384, 32768]),
+    "memory": ("MiB", [24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 112, 128, 160, 192, 256, 384, 512, 1024, 2048,
+                       4096]),
 }
 
 
@@ -31,6 +37,8 @@ def setup_for(resource, v):
         return FILL + f'\nmount -t tmpfs -o size={size_kib}k tmpfs "$D" || exit 97\nfill_to {v}\nWRAP=""'
     if resource == "open-files":
         return f'WRAP="prlimit --nofile={v}:{v}"'
+    if resource == "memory":
+        return MEMCG % (v * 1024 * 1024) + '\nWRAP=""'
     return f'WRAP="prlimit --as={v * 1024 * 1024}"'
 
 
@@ -38,6 +46,7 @@ SCRIPT = r"""
 set -u
 D="$CAL_DATA"; mkdir -p "$D"; chmod 755 "$D"; ip link set lo up
 %s
+[ -n "${CAL_CHECK_OUT:-}" ] && timeout -s KILL 30 "$CAL_BIN" check --format json --data-dir "$D" > "$CAL_CHECK_OUT" 2>/dev/null
 $WRAP timeout -s KILL $((CAL_DEADLINE + 5)) "$CAL_PY" "$CAL_SMOKE" --data-dir "$D" --deadline "$CAL_DEADLINE"
 """
 
@@ -47,45 +56,85 @@ def smoke_ok(backend, resource, v, a):
         os.chmod(t, 0o755)
         e = dict(os.environ, VIRTUAL_ENV=a.venv, PATH=f"{a.venv}/bin:" + os.environ["PATH"],
                  CAL_DATA=os.path.join(t, "data"), CAL_PY=f"{a.venv}/bin/python",
-                 CAL_SMOKE=os.path.join(HERE, "smoke", f"{backend}.py"), CAL_DEADLINE=str(a.deadline))
+                 CAL_SMOKE=os.path.join(HERE, "smoke", f"{backend}.py"), CAL_DEADLINE=str(a.deadline),
+                 CAL_HERE=HERE, CAL_TAG=os.path.basename(t), CAL_BIN=a.bin)
+        # Memory: what `check` reports available under the same limit, just before the backend
+        # starts, is the floor in the unit the rule compares (limits.memory.available_bytes).
+        if resource == "memory":
+            e["CAL_CHECK_OUT"] = os.path.join(t, "check.json")
         cmd = ["unshare", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private", "--net",
                "bash", "-c", SCRIPT % setup_for(resource, v)]
-        r = subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=a.deadline * 3 + 60)
+        try:
+            r = subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=a.deadline * 3 + 60)
+        finally:
+            subprocess.run(["bash", os.path.join(HERE, "env", "memcg.sh"), "remove", e["CAL_TAG"]])
+        seen = checked_available(e.get("CAL_CHECK_OUT"))
         for line in r.stdout.splitlines():
             try:
                 j = json.loads(line)
             except ValueError:
                 continue
             if "ok" in j:
-                return j["ok"], j.get("error")
-        return False, f"no result (rc {r.returncode})"
+                return j["ok"], j.get("error"), seen
+        return False, f"no result (rc {r.returncode})", seen
+
+
+def checked_available(path):
+    """limits.memory available_bytes from a check report, None without one."""
+    try:
+        with open(path) as f:
+            report = json.load(f)
+    except (OSError, TypeError, ValueError):
+        return None
+    for o in report.get("probes", []):
+        if o.get("id") == "limits.memory":
+            return (o.get("values") or {}).get("available_bytes")
+    return None
+
+
+def smoke_ok_every_time(backend, resource, v, a):
+    """The smoke at one ladder value, `--repeat` times for memory (near a memory limit a backend
+    may work once and thrash the next time: the floor is where it worked every time)."""
+    runs = a.repeat if resource == "memory" else 1
+    seen = None
+    for _ in range(runs):
+        ok, err, seen_now = smoke_ok(backend, resource, v, a)
+        seen = seen_now if seen is None or (seen_now is not None and seen_now < seen) else seen
+        if not ok:
+            return False, err, seen
+    return True, None, seen
 
 
 def bisect(backend, resource, a):
     unit, ladder = LADDERS[resource]
     lo, hi = -1, len(ladder) - 1  # invariant: ladder[hi] ok (checked), ladder[lo] fails
-    ok, err = smoke_ok(backend, resource, ladder[hi], a)
+    ok, err, seen = smoke_ok_every_time(backend, resource, ladder[hi], a)
     if not ok:
         return {"unit": unit, "min_ok": None, "max_fail": ladder[hi], "error": err}
-    last_err = None
+    last_err, seen_ok = None, seen
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        ok, err = smoke_ok(backend, resource, ladder[mid], a)
+        ok, err, seen = smoke_ok_every_time(backend, resource, ladder[mid], a)
         if ok:
-            hi = mid
+            hi, seen_ok = mid, seen
         else:
             lo, last_err = mid, err
-    return {"unit": unit, "min_ok": ladder[hi], "max_fail": ladder[lo] if lo >= 0 else None,
-            "error_below": last_err}
+    out = {"unit": unit, "min_ok": ladder[hi], "max_fail": ladder[lo] if lo >= 0 else None,
+           "error_below": last_err}
+    if resource == "memory":
+        out["min_ok_available_bytes"] = seen_ok
+    return out
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--venv", required=True)
+    p.add_argument("--bin", required=True, help="the wsl-vecprobe binary (memory floors are read by it)")
     p.add_argument("--work", required=True)
     p.add_argument("--backends", required=True)
-    p.add_argument("--resources", default="free-space,open-files,address-space")
+    p.add_argument("--resources", default="free-space,open-files,address-space,memory")
     p.add_argument("--deadline", type=int, default=45)
+    p.add_argument("--repeat", type=int, default=3, help="memory: runs that must all work at a value")
     p.add_argument("--out", required=True)
     a = p.parse_args()
     os.makedirs(a.work, exist_ok=True)

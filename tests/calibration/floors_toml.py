@@ -18,29 +18,41 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BEGIN = "# --- resource floors measured by tests/calibration/floors.py (generated: floors_toml.py) ---"
 END = "# --- end of measured floors ---"
 FACTOR = {"KiB": 1024, "MiB": 1024 * 1024, "descriptors": 1}
-FAILS_WITH = {"free-space": "ENOSPC", "open-files": "EMFILE", "address-space": "ENOMEM"}
+FAILS_WITH = {"free-space": "ENOSPC", "open-files": "EMFILE", "address-space": "ENOMEM",
+              "memory": "killed by the OOM killer"}
 
 
 def block(backend, floors):
     out = [BEGIN]
-    for res in ("free-space", "open-files", "address-space"):
+    for res in ("free-space", "open-files", "address-space", "memory"):
         f = floors.get(res)
         if not f or f.get("min_ok") is None or f.get("max_fail") is None:
             continue
         k = FACTOR[f["unit"]]
         err = (f.get("error_below") or "").replace("\\", "/").replace('"', "'")
+        err = " | ".join(line.strip() for line in err.splitlines() if line.strip())
         err = re.sub(r"/var/tmp/\S+", "<data dir>", err)[:160]
         m = re.match(r"no result \(rc (\d+)\)", err)
         if m and int(m.group(1)) > 128:
             sig = int(m.group(1)) - 128
-            err = {6: "killed by SIGABRT", 7: "killed by SIGBUS", 9: "killed by SIGKILL", 11: "killed by SIGSEGV"}.get(sig, f"killed by signal {sig}")
+            err = {6: "killed by SIGABRT", 7: "killed by SIGBUS", 9: "killed by SIGKILL",
+                   11: "killed by SIGSEGV"}.get(sig, f"killed by signal {sig}")
+            if res == "memory" and sig == 9:
+                err = "killed by the OOM killer (SIGKILL)"
         fails_with = err[:100] or FAILS_WITH[res]
+        minimum = f["min_ok"] * k
+        seen = f'worked with {f["min_ok"]} {f["unit"]}, failed with {f["max_fail"]} {f["unit"]}'
+        # Memory: the floor is what `check` saw available under the least limit that worked
+        # (the limit less the shell's own memory), in whole MiB: the quantity the rule compares.
+        if res == "memory" and f.get("min_ok_available_bytes"):
+            minimum = f["min_ok_available_bytes"] // (1024 * 1024) * 1024 * 1024
+            seen = (f'worked under a limit of {f["min_ok"]} MiB with {minimum // (1024 * 1024)} MiB available, '
+                    f'failed under {f["max_fail"]} MiB')
         out += [
             "[[floors]]",
             f'resource = "{res}"',
-            f"min = {f['min_ok'] * k}",
-            f'fails_with = "{fails_with} (calibration: worked with {f["min_ok"]} {f["unit"]}, failed with '
-            f'{f["max_fail"]} {f["unit"]})"',
+            f"min = {minimum}",
+            f'fails_with = "{fails_with} (calibration: {seen})"',
             'source = "reports/calibration-floors.json; reports/calibration.md"',
             "",
         ]

@@ -141,6 +141,7 @@ def run_cell(env, backend, ctx):
         "CAL_PY": f"{venv}/bin/python", "CAL_SMOKE": os.path.join(SMOKE, f"{backend}.py"),
         "CAL_DEADLINE": str(ctx["deadline"]), "CAL_HERE": HERE, "CAL_NOLOCK": ctx["nolock"],
         "CAL_LO": "down" if env.loopback_down else "up", "CAL_HOLD": "1" if env.hold else "",
+        "CAL_TAG": tag,
     })
     script = CELL_SCRIPT % {"setup": env.setup}
     cmd = ["unshare", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private", "--net",
@@ -151,6 +152,8 @@ def run_cell(env, backend, ctx):
                        stderr=open(os.path.join(base, "cell.err"), "w"))
     except subprocess.TimeoutExpired:
         pass
+    # A memory environment's cgroup is empty once the namespace's processes are gone.
+    subprocess.run(["bash", os.path.join(HERE, "env", "memcg.sh"), "remove", tag], stderr=subprocess.DEVNULL)
     real = real_outcome(out, ctx["deadline"])
     ours = our_verdict(out, backend, data)
     cell = {"env": env.name, "backend": backend, "real": real, "ours": ours, "judgement": judge(real, ours),
