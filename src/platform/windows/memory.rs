@@ -125,8 +125,11 @@ mod tests {
         };
         use windows_sys::Win32::System::Threading::GetCurrentProcess;
         // A fresh test process is in no job, or in the harness's job without a memory limit.
-        let before = super::job_memory_limits().unwrap();
-        assert!(before.is_none_or(|l| l.job_bytes.is_none()), "{before:?}");
+        if let Ok(before) = super::job_memory_limits() {
+            assert!(before.is_none_or(|l| l.job_bytes.is_none()), "{before:?}");
+        } else {
+            assert!(super::super::under_wine());
+        }
         // SAFETY: an unnamed job; limit struct zeroed then filled; this process assigned to it
         // (the job ends with the test process).
         unsafe {
@@ -156,7 +159,11 @@ mod tests {
                 return;
             }
         }
-        let after = super::job_memory_limits().unwrap().expect("in a job");
-        assert_eq!(after.job_bytes, Some(1 << 40));
+        match super::job_memory_limits() {
+            Ok(after) => assert_eq!(after.and_then(|l| l.job_bytes), Some(1 << 40)),
+            // Wine may not answer QueryInformationJobObject for the caller's own job (a null
+            // handle); the probe then says the limits were not readable. Windows must answer.
+            Err(e) => assert!(super::super::under_wine(), "{e}"),
+        }
     }
 }
