@@ -159,11 +159,13 @@ mod tests {
                 return;
             }
         }
-        match super::job_memory_limits() {
-            Ok(after) => assert_eq!(after.and_then(|l| l.job_bytes), Some(1 << 40)),
-            // Wine may not answer QueryInformationJobObject for the caller's own job (a null
-            // handle); the probe then says the limits were not readable. Windows must answer.
-            Err(e) => assert!(super::super::under_wine(), "{e}"),
+        let after = super::job_memory_limits();
+        if super::super::under_wine() {
+            // Wine 8 assigns the process but answers for the caller's own job (a null job
+            // handle) as if there were none, or not at all: the probe then reports no job
+            // limit, or limits not readable. Real Windows must read the limit back.
+            return;
         }
+        assert_eq!(after.unwrap().and_then(|l| l.job_bytes), Some(1 << 40));
     }
 }
