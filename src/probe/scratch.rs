@@ -58,6 +58,22 @@ static CLEANUP: Mutex<()> = Mutex::new(());
 
 pub const PREFIX: &str = ".wsl-vecprobe-";
 
+/// A creation counted as in flight from the moment it is asked for (the agent takes one when it
+/// reads a scratch request, before the thread that makes the dir is even scheduled): cleanup
+/// waits for it, so a dir made just after the tool hung up is still removed.
+pub struct InFlight(());
+
+pub fn in_flight() -> InFlight {
+    IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    InFlight(())
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// Create a private scratch dir inside `dir` and register it for cleanup.
 pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
     use std::sync::atomic::Ordering;

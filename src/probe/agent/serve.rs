@@ -40,9 +40,16 @@ pub fn worker_main(_args: &[std::ffi::OsString]) -> i32 {
         }
         let out = Arc::clone(&out);
         let context = context.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // Counted before the thread starts: an EOF read right after must not let cleanup run
+        // (and the agent exit) before this dir exists and is registered (seen under load with
+        // the minimum --timeout: a scratch dir left in the data dir).
+        let creating = (req["op"] == "scratch").then(scratch::in_flight);
         let _ = std::thread::Builder::new()
             .name("agent-request".into())
-            .spawn(move || answer(id, &req, context.as_ref(), &out));
+            .spawn(move || {
+                answer(id, &req, context.as_ref(), &out);
+                drop(creating);
+            });
     }
     scratch::cleanup_within(cleanup);
     0
