@@ -40,7 +40,6 @@ pub enum MemoryCgroup {
         version: u8,
         /// The host path of the process's own cgroup directory.
         own_dir: String,
-        levels_read: usize,
         tightest: Option<Level>,
     },
     /// No memory controller is visible here (why), so a limit set from outside cannot be read.
@@ -148,8 +147,7 @@ fn join(dir: &str, name: &str) -> String {
 fn walk(root: &HostRoot, version: u8, own: &str, top: &str) -> MemoryCgroup {
     let mut dir = own.to_string();
     let mut tightest: Option<Level> = None;
-    let mut levels_read = 0;
-    loop {
+    for _ in 0..64 {
         if let Some(level) = read_level(root, version, &dir)
             && tightest
                 .as_ref()
@@ -157,8 +155,7 @@ fn walk(root: &HostRoot, version: u8, own: &str, top: &str) -> MemoryCgroup {
         {
             tightest = Some(level);
         }
-        levels_read += 1;
-        if dir.trim_end_matches('/') == top.trim_end_matches('/') || levels_read > 64 {
+        if dir.trim_end_matches('/') == top.trim_end_matches('/') {
             break;
         }
         match dir.rfind('/') {
@@ -169,7 +166,6 @@ fn walk(root: &HostRoot, version: u8, own: &str, top: &str) -> MemoryCgroup {
     MemoryCgroup::Found {
         version,
         own_dir: own.to_string(),
-        levels_read,
         tightest,
     }
 }

@@ -3,17 +3,7 @@
 //! a hybrid host whose cgroup2 mount has no memory controller, and no memory hierarchy at all.
 
 use super::*;
-use std::fs;
-
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let p = dir.path().join(path.trim_start_matches('/'));
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, text).unwrap();
-    }
-    dir
-}
+use crate::host::root::recorded_tree;
 
 const V2_MOUNT: &str =
     "30 24 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate\n";
@@ -33,7 +23,7 @@ fn found(root: &tempfile::TempDir) -> (u8, String, Option<Level>) {
 
 #[test]
 fn a_v2_container_limit_at_the_namespace_root_is_read_with_its_working_set() {
-    let t = tree(&[
+    let t = recorded_tree(&[
         ("/proc/self/cgroup", "0::/\n"),
         ("/proc/self/mountinfo", V2_MOUNT),
         (
@@ -57,7 +47,7 @@ fn a_v2_container_limit_at_the_namespace_root_is_read_with_its_working_set() {
 
 #[test]
 fn the_tightest_ancestor_wins_and_max_means_no_limit() {
-    let t = tree(&[
+    let t = recorded_tree(&[
         (
             "/proc/self/cgroup",
             "0::/user.slice/user-1000.slice/session-2.scope\n",
@@ -91,7 +81,7 @@ fn the_tightest_ancestor_wins_and_max_means_no_limit() {
     assert_eq!(level.dir, "/sys/fs/cgroup/user.slice/user-1000.slice");
     assert_eq!(level.available_bytes(), 124 * MIB);
 
-    let unlimited = tree(&[
+    let unlimited = recorded_tree(&[
         ("/proc/self/cgroup", "0::/a\n"),
         ("/proc/self/mountinfo", V2_MOUNT),
         ("/sys/fs/cgroup/cgroup.controllers", "memory\n"),
@@ -104,7 +94,7 @@ fn the_tightest_ancestor_wins_and_max_means_no_limit() {
 fn v1_without_a_cgroup_namespace_maps_the_path_through_the_mount_root() {
     // Docker on cgroup v1: /proc/self/cgroup names the host path, the mount shows that
     // cgroup at its mount point.
-    let t = tree(&[
+    let t = recorded_tree(&[
         (
             "/proc/self/cgroup",
             "12:pids:/docker/abc\n4:memory:/docker/abc\n0::/system.slice\n",
@@ -129,7 +119,7 @@ fn v1_without_a_cgroup_namespace_maps_the_path_through_the_mount_root() {
 
 #[test]
 fn v1_reports_no_limit_as_a_page_counter_maximum() {
-    let t = tree(&[
+    let t = recorded_tree(&[
         ("/proc/self/cgroup", "4:memory:/process_api/f7c4\n"),
         (
             "/proc/self/mountinfo",
@@ -158,7 +148,7 @@ fn v1_reports_no_limit_as_a_page_counter_maximum() {
 
 #[test]
 fn without_a_memory_hierarchy_nothing_is_claimed() {
-    let hybrid_without_v1_memory = tree(&[
+    let hybrid_without_v1_memory = recorded_tree(&[
         ("/proc/self/cgroup", "0::/\n"),
         ("/proc/self/mountinfo", V2_MOUNT),
         ("/sys/fs/cgroup/cgroup.controllers", "cpu pids\n"),
@@ -168,7 +158,7 @@ fn without_a_memory_hierarchy_nothing_is_claimed() {
         read(&HostRoot::recorded(hybrid_without_v1_memory.path())),
         MemoryCgroup::NotVisible(_)
     ));
-    let no_proc = tree(&[("/etc/os-release", "ID=debian\n")]);
+    let no_proc = recorded_tree(&[("/etc/os-release", "ID=debian\n")]);
     assert!(matches!(
         read(&HostRoot::recorded(no_proc.path())),
         MemoryCgroup::NotVisible(_)

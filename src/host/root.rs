@@ -157,6 +157,18 @@ fn join(base: &Path, parts: &[OsString]) -> PathBuf {
     p
 }
 
+/// A recorded host tree holding these files (host path, text), for tests.
+#[cfg(test)]
+pub fn recorded_tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

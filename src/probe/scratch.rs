@@ -76,8 +76,7 @@ impl Drop for InFlight {
 
 /// Create a private scratch dir inside `dir` and register it for cleanup.
 pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
-    use std::sync::atomic::Ordering;
-    IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+    let _creating = in_flight();
     // After a signal nothing new is created (the interrupt routine is removing what exists).
     let made = if interrupted() {
         Err(ScratchError {
@@ -92,7 +91,6 @@ pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
             .unwrap_or_else(|e| e.into_inner())
             .push(path.clone());
     }
-    IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
     made
 }
 

@@ -20,7 +20,14 @@ struct Limit {
     source: String,
     limit_bytes: u64,
     working_set_bytes: Option<u64>,
-    available_bytes: u64,
+}
+
+impl Limit {
+    /// What is left under the limit (all of it when usage is not known).
+    fn available_bytes(&self) -> u64 {
+        self.limit_bytes
+            .saturating_sub(self.working_set_bytes.unwrap_or(0))
+    }
 }
 
 /// What was read: the system's available memory (and where from), the limit if any, and a
@@ -50,7 +57,7 @@ pub fn observe(root: &crate::host::HostRoot) -> Observation {
 
 fn render(r: Reading) -> Observation {
     let system = r.system.map(|(v, _)| v);
-    let under_limit = r.limit.as_ref().map(|l| l.available_bytes);
+    let under_limit = r.limit.as_ref().map(Limit::available_bytes);
     let available = match (system, under_limit) {
         (Some(s), Some(l)) => Some(s.min(l)),
         (s, l) => s.or(l),
@@ -75,7 +82,7 @@ fn render(r: Reading) -> Observation {
             l.limit_bytes / MIB,
             l.working_set_bytes
                 .map_or("usage not readable".into(), |w| format!("{} MiB", w / MIB)),
-            l.available_bytes / MIB
+            l.available_bytes() / MIB
         )),
         None => parts.push(r.limit_note.clone()),
     }
@@ -131,12 +138,10 @@ fn linux(root: &crate::host::HostRoot) -> Option<Reading> {
             } else {
                 own_anon_bytes()
             };
-            let working_set = level.working_set_bytes.map(|w| w.saturating_sub(own));
             let limit = Limit {
                 source,
                 limit_bytes: level.limit_bytes,
-                working_set_bytes: working_set,
-                available_bytes: level.limit_bytes.saturating_sub(working_set.unwrap_or(0)),
+                working_set_bytes: level.working_set_bytes.map(|w| w.saturating_sub(own)),
             };
             (Some(limit), String::new())
         }
@@ -194,7 +199,6 @@ fn other_os() -> Option<Reading> {
                         source: format!("job object ({name})"),
                         limit_bytes: v,
                         working_set_bytes: None,
-                        available_bytes: v,
                     }),
                     String::new(),
                 ),

@@ -4,24 +4,14 @@
 
 use super::*;
 use crate::host::HostRoot;
+use crate::host::root::recorded_tree;
 use crate::observation::Status;
-use std::fs;
-
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let p = dir.path().join(path.trim_start_matches('/'));
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, text).unwrap();
-    }
-    dir
-}
 
 const MEMINFO: &str = "MemTotal:       16318420 kB\nMemFree:  1 kB\nMemAvailable:   12000000 kB\n";
 const V2_MOUNT: &str = "30 24 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
 
 fn observe_tree(files: &[(&str, &str)]) -> Observation {
-    let t = tree(files);
+    let t = recorded_tree(files);
     observe(&HostRoot::recorded(t.path()))
 }
 
