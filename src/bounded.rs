@@ -23,18 +23,25 @@ pub struct ReadError {
 /// ETIMEDOUT error (the reading thread is abandoned).
 pub fn read_regular_file(path: &Path, cap: u64, limit: Duration) -> Result<Vec<u8>, ReadError> {
     let owned: PathBuf = path.to_path_buf();
-    within(limit, move || read_capped(&owned, cap)).unwrap_or_else(|| {
-        Err(ReadError {
+    match within(limit, move || read_capped(&owned, cap)) {
+        Ok(Some(read)) => read,
+        Ok(None) => Err(ReadError {
             errno: "ETIMEDOUT".into(),
             message: format!(
                 "the file did not answer within {} ms (a hung mount?)",
                 limit.as_millis()
             ),
-        })
-    })
+        }),
+        Err(e) => Err(ReadError {
+            errno: crate::errno::io_error_name(&e),
+            message: format!("not read: {e}"),
+        }),
+    }
 }
 
-fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+/// The same checks and cap, read on the calling thread: for files the kernel itself answers
+/// (see `HostRoot::read_bytes`), which no hung mount can hold.
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     let io_err = |e: std::io::Error| ReadError {
         errno: crate::errno::io_error_name(&e),
         message: e.to_string(),
@@ -90,21 +97,17 @@ fn too_big(cap: u64) -> ReadError {
     }
 }
 
-/// `Some(f())` if it returns within `limit`, else None.
+/// `Some(f())` if it returns within `limit`, else None; an error when its thread could not be
+/// started (the tool's task limit: `spawn::is_own`).
 pub fn within<T: Send + 'static>(
     limit: Duration,
     f: impl FnOnce() -> T + Send + 'static,
-) -> Option<T> {
+) -> std::io::Result<Option<T>> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("bounded".into())
-        .spawn(move || {
-            let _ = tx.send(f());
-        });
-    if spawned.is_err() {
-        return None;
-    }
-    rx.recv_timeout(limit).ok()
+    crate::spawn::thread("bounded", move || {
+        let _ = tx.send(f());
+    })?;
+    Ok(rx.recv_timeout(limit).ok())
 }
 
 /// What became of one item of `each_within`.
@@ -196,12 +199,13 @@ mod tests {
     use super::*;
     #[test]
     fn returns_the_value_in_time_and_none_when_the_call_hangs() {
-        assert_eq!(within(Duration::from_secs(1), || 7), Some(7));
+        assert_eq!(within(Duration::from_secs(1), || 7).unwrap(), Some(7));
         let start = std::time::Instant::now();
         assert_eq!(
             within(Duration::from_millis(50), || std::thread::sleep(
                 Duration::from_secs(5)
-            )),
+            ))
+            .unwrap(),
             None
         );
         assert!(start.elapsed() < Duration::from_secs(1));

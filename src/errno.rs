@@ -3,6 +3,9 @@
 /// The symbolic name of an io::Error: errno name on Unix, WSA/Win32 name on Windows,
 /// or the error kind when the error did not come from the OS.
 pub fn io_error_name(err: &std::io::Error) -> String {
+    if let Some(cause) = crate::spawn::own_cause(err) {
+        return io_error_name(cause);
+    }
     match err.raw_os_error() {
         Some(code) => errno_name(code),
         None => format!("{:?}", err.kind()),

@@ -15,3 +15,4 @@ pub mod observation;
 pub mod platform;
 pub mod probe;
 pub mod report;
+pub mod spawn;

@@ -107,7 +107,9 @@ impl Observation {
     ) -> Self {
         Self::new(id, target, Status::Timeout, message)
     }
-    /// A failed call: status `fail`, errno name taken from the io::Error.
+    /// A failed call: status `fail`, errno name taken from the io::Error. When the failure is
+    /// the tool's own (it could not start a thread or process: `spawn::is_own`), `error`:
+    /// nothing about the host was observed.
     pub fn from_io_error(
         id: impl Into<String>,
         target: impl Into<String>,
@@ -115,6 +117,11 @@ impl Observation {
         err: &std::io::Error,
     ) -> Self {
         let name = crate::errno::io_error_name(err);
+        if crate::spawn::is_own(err) {
+            let mut o = Self::error(id, target, format!("{what}: not observed: {err}"));
+            o.errno = Some(name);
+            return o;
+        }
         let mut o = Self::fail(
             id,
             target,

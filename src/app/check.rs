@@ -170,7 +170,7 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
     let gate = scratch::Gate::default();
     let tmp_scratch = probing.then(|| {
         let (tmp, gate) = (std::env::temp_dir(), gate.clone());
-        std::thread::spawn(move || gate.create_in(&tmp))
+        crate::spawn::thread("tmp-scratch", move || gate.create_in(&tmp))
     });
     let prepared = prepare_dirs(
         &root,
@@ -185,15 +185,21 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
     let (observations, elapsed_ms) = match (opts.replay, tmp_scratch) {
         (Some(replay), _) => (replay.observations, replay.elapsed_ms),
         (None, tmp) => {
-            let tmp_scratch = tmp
-                .and_then(|t| join_by(t, setup_deadline))
-                .unwrap_or_else(|| {
-                    Err(if setup_deadline >= setup_started + HUNG_AFTER {
-                        timed_out_scratch()
-                    } else {
-                        not_reached_scratch()
-                    })
-                });
+            let tmp_scratch = match tmp {
+                Some(Err(e)) => Some(Err(ScratchError {
+                    errno: Some(crate::errno::io_error_name(&e)),
+                    message: format!("not created: {e}"),
+                })),
+                Some(Ok(t)) => join_by(t, setup_deadline),
+                None => None,
+            };
+            let tmp_scratch = tmp_scratch.unwrap_or_else(|| {
+                Err(if setup_deadline >= setup_started + HUNG_AFTER {
+                    timed_out_scratch()
+                } else {
+                    not_reached_scratch()
+                })
+            });
             probe::set_run_timeout(opts.timeout);
             let ctx = Arc::new(ProbeContext {
                 host: facts.clone(),

@@ -76,6 +76,9 @@ impl HostRoot {
                 message: "not read: the run's deadline has passed".into(),
             });
         }
+        if !self.recorded && is_kernel_file(host_path) {
+            return crate::bounded::read_capped(&self.path(host_path), MAX_FILE_BYTES);
+        }
         crate::bounded::read_regular_file(&self.path(host_path), MAX_FILE_BYTES, limit)
     }
     /// Read a host file as text (lossy UTF-8). None when missing or unreadable.
@@ -99,6 +102,22 @@ impl HostRoot {
         names.sort();
         names
     }
+}
+
+/// A live host's file that the kernel itself answers (this process's own `/proc/self/*`
+/// files, `/proc/sys`, top-level `/proc` files such as `meminfo`, the cgroup filesystem): no
+/// disk or network is behind it, so no hung mount can hold the read, and it is read on the
+/// calling thread — also when the host's task limit leaves no room for a helper thread.
+fn is_kernel_file(host_path: &str) -> bool {
+    let one_name = |rest: &str| !rest.is_empty() && !rest.contains('/');
+    if let Some(rest) = host_path.strip_prefix("/proc/self/") {
+        return one_name(rest);
+    }
+    if let Some(rest) = host_path.strip_prefix("/proc/") {
+        return rest.starts_with("sys/")
+            || (one_name(rest) && !rest.bytes().all(|b| b.is_ascii_digit()));
+    }
+    cfg!(target_os = "linux") && host_path.starts_with("/sys/fs/cgroup/")
 }
 
 /// `host_path` resolved under `base` with chroot semantics: `..` never climbs above `base`,

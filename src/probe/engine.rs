@@ -112,6 +112,7 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
         queue,
         runs,
         tx: tx.clone(),
+        refused: std::sync::Mutex::new(None),
     };
     for _ in 0..POOL_SIZE {
         pool.spawn_thread();
@@ -175,6 +176,11 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
         .by_ref()
         .for_each(drop);
 
+    let refused = pool
+        .refused
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
     let mut out = Vec::new();
     for job in jobs {
         let first = out.len();
@@ -208,15 +214,27 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
                         job.probe.name, job.target
                     ),
                 ),
-                JobState::NeverStarted | JobState::Queued => Observation::new(
-                    p.id.clone(),
-                    p.target.clone(),
-                    Status::Timeout,
-                    format!(
-                        "probe `{}` on {} was not started: the run's deadline came first",
-                        job.probe.name, job.target
+                JobState::NeverStarted | JobState::Queued => match &refused {
+                    // Threads were refused: the job waited for a thread, not for time.
+                    Some(why) => Observation::error(
+                        p.id.clone(),
+                        p.target.clone(),
+                        format!(
+                            "probe `{}` on {} was not started: {why}",
+                            job.probe.name, job.target
+                        ),
+                    )
+                    .with_errno(crate::errno::io_error_name(why)),
+                    None => Observation::new(
+                        p.id.clone(),
+                        p.target.clone(),
+                        Status::Timeout,
+                        format!(
+                            "probe `{}` on {} was not started: the run's deadline came first",
+                            job.probe.name, job.target
+                        ),
                     ),
-                ),
+                },
                 JobState::TimedOut | JobState::Running => Observation::new(
                     p.id.clone(),
                     p.target.clone(),
@@ -253,6 +271,8 @@ struct Pool {
     queue: Arc<std::sync::Mutex<std::vec::IntoIter<usize>>>,
     runs: Arc<Vec<(&'static ProbeDef, Option<usize>)>>,
     tx: mpsc::Sender<Msg>,
+    /// The first refusal to start a pool thread (the tool's task limit), if any.
+    refused: std::sync::Mutex<Option<std::io::Error>>,
 }
 
 impl Pool {
@@ -263,29 +283,33 @@ impl Pool {
             Arc::clone(&self.runs),
             self.tx.clone(),
         );
-        let _ = std::thread::Builder::new()
-            .name("probe-pool".into())
-            .spawn(move || {
-                loop {
-                    if Instant::now() >= ctx.deadline {
-                        break;
-                    }
-                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
-                    let Some(index) = next else { break };
-                    let (probe, dir_index) = runs[index];
-                    if tx.send(Msg::Started(index)).is_err() {
-                        break;
-                    }
-                    let sink = Sink::new(tx.clone(), index);
-                    match super::agent::for_context(&ctx).filter(|_| probe.in_agent) {
-                        Some(agent) => agent.run_probe(&ctx, probe, dir_index, &sink),
-                        None => (probe.run)(&ctx, dir_index.map(|i| &ctx.data_dirs[i]), &sink),
-                    }
-                    if tx.send(Msg::Done(index)).is_err() {
-                        break;
-                    }
+        let spawned = crate::spawn::thread("probe-pool", move || {
+            loop {
+                if Instant::now() >= ctx.deadline {
+                    break;
                 }
-            });
+                let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                let Some(index) = next else { break };
+                let (probe, dir_index) = runs[index];
+                if tx.send(Msg::Started(index)).is_err() {
+                    break;
+                }
+                let sink = Sink::new(tx.clone(), index);
+                match super::agent::for_context(&ctx).filter(|_| probe.in_agent) {
+                    Some(agent) => agent.run_probe(&ctx, probe, dir_index, &sink),
+                    None => (probe.run)(&ctx, dir_index.map(|i| &ctx.data_dirs[i]), &sink),
+                }
+                if tx.send(Msg::Done(index)).is_err() {
+                    break;
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            self.refused
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(e);
+        }
     }
 }
 

@@ -120,16 +120,14 @@ fn connect_series(bind: SocketAddr, requested: u32, deadline: Instant) -> std::i
     let stop = Arc::new(AtomicBool::new(false));
     let acceptor = {
         let stop = Arc::clone(&stop);
-        std::thread::Builder::new()
-            .name("loopback-accept".into())
-            .spawn(move || {
-                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                    match listener.accept() {
-                        Ok((stream, _)) => drop(stream),
-                        Err(_) => std::thread::sleep(Duration::from_millis(1)),
-                    }
+        crate::spawn::thread("loopback-accept", move || {
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((stream, _)) => drop(stream),
+                    Err(_) => std::thread::sleep(Duration::from_millis(1)),
                 }
-            })?
+            }
+        })?
     };
     let mut series = Series {
         listener: addr,
@@ -166,6 +164,10 @@ fn timed_connects(id: &str, bind: SocketAddr, requested: u32, deadline: Instant)
     let start = Instant::now();
     let series = match connect_series(bind, requested, deadline) {
         Ok(s) => s,
+        Err(e) if crate::spawn::is_own(&e) => {
+            return Observation::from_io_error(id, "host", &format!("series on {bind}"), &e)
+                .elapsed_since(start);
+        }
         Err(e) => {
             let errno = crate::errno::io_error_name(&e);
             let obs = if bind.is_ipv6() && is_no_ipv6(&errno) {

@@ -58,7 +58,7 @@ impl WorkerProcess {
         let stdout = child.stdout.take().expect("piped stdout");
         let stdin = child.stdin.take();
         let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
+        let reader = crate::spawn::thread("worker-lines", move || {
             for line in BufReader::new(stdout).lines() {
                 match line {
                     Ok(l) => {
@@ -70,6 +70,12 @@ impl WorkerProcess {
                 }
             }
         });
+        if let Err(e) = reader {
+            let _ = child.kill();
+            let _ = child.wait();
+            super::scratch::unregister_child(pid);
+            return Err(e);
+        }
         Ok(WorkerProcess {
             child,
             stdin,

@@ -44,12 +44,17 @@ pub fn worker_main(_args: &[std::ffi::OsString]) -> i32 {
         // (and the agent exit) before this dir exists and is registered (seen under load with
         // the minimum --timeout: a scratch dir left in the data dir).
         let creating = (req["op"] == "scratch").then(scratch::in_flight);
-        let _ = std::thread::Builder::new()
-            .name("agent-request".into())
-            .spawn(move || {
-                answer(id, &req, context.as_ref(), &out);
-                drop(creating);
-            });
+        let request = Arc::new(req);
+        let (req, ctx, to) = (Arc::clone(&request), context.clone(), Arc::clone(&out));
+        let spawned = crate::spawn::thread("agent-request", move || {
+            answer(id, &req, ctx.as_ref(), &to);
+            drop(creating);
+        });
+        // No thread to be had (the host's task limit): answered here, one at a time. The
+        // tool keeps the deadlines, so a request that hangs only holds this agent.
+        if spawned.is_err() {
+            answer(id, &request, context.as_ref(), &out);
+        }
     }
     scratch::cleanup_within(cleanup);
     0
@@ -89,12 +94,17 @@ fn run_probe(id: u64, req: &Value, ctx: &Arc<ProbeContext>, out: &Out) {
     }
     let (tx, rx) = std::sync::mpsc::channel::<Msg>();
     let ctx2 = Arc::clone(ctx);
-    let _ = std::thread::Builder::new()
-        .name("agent-probe".into())
-        .spawn(move || {
-            let dir: Option<&DataDir> = dir_index.map(|i| &ctx2.data_dirs[i]);
-            (probe.run)(&ctx2, dir, &Sink::new(tx, 0));
-        });
+    let sink = Sink::new(tx, 0);
+    let inline = sink.clone();
+    let spawned = crate::spawn::thread("agent-probe", move || {
+        let dir: Option<&DataDir> = dir_index.map(|i| &ctx2.data_dirs[i]);
+        (probe.run)(&ctx2, dir, &sink);
+    });
+    // No thread to be had: the probe runs on this one, and its observations follow.
+    if spawned.is_err() {
+        (probe.run)(ctx, dir_index.map(|i| &ctx.data_dirs[i]), &inline);
+    }
+    drop(inline);
     // Until the probe returns (its sender is dropped).
     for msg in rx {
         if let Msg::Observed(_, obs) = msg {

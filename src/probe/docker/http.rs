@@ -209,7 +209,7 @@ fn get_over_pipe(pipe: &std::path::Path, path: &str, deadline: Instant) -> io::R
     let request =
         format!("GET {path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: wsl-vecprobe\r\n\r\n");
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    crate::spawn::thread("docker-pipe", move || {
         let result = (|| {
             file.write_all(request.as_bytes())?;
             let mut raw = Vec::new();
@@ -235,7 +235,7 @@ fn get_over_pipe(pipe: &std::path::Path, path: &str, deadline: Instant) -> io::R
                 .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an HTTP response"))
         })();
         let _ = tx.send(result);
-    });
+    })?;
     let left = deadline.saturating_duration_since(Instant::now());
     rx.recv_timeout(left)
         .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))

@@ -108,7 +108,7 @@ pub(super) fn find_owners(busy: &[PortCheck], deadline: Instant) -> Vec<OwnerInf
 pub(super) fn find_owners(busy: &[PortCheck], deadline: Instant) -> Vec<OwnerInfo> {
     let ports: Vec<u16> = busy.iter().map(|c| c.port).collect();
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let _ = crate::spawn::thread("port-owners", move || {
         let _ = tx.send(ports.iter().map(|p| windows_owner(*p)).collect::<Vec<_>>());
     });
     let left = deadline.saturating_duration_since(Instant::now());

@@ -91,7 +91,7 @@ pub fn run(interpreter: &Path, deadline: Instant) -> Outcome {
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
     // Reads stdout to EOF (the interpreter exited or closed it), then stderr.
-    std::thread::spawn(move || {
+    let reader = crate::spawn::thread("python-output", move || {
         let mut out = Vec::new();
         let mut err = Vec::new();
         if let Some(s) = stdout.as_mut() {
@@ -102,6 +102,12 @@ pub fn run(interpreter: &Path, deadline: Instant) -> Outcome {
         }
         let _ = tx.send((out, err));
     });
+    if let Err(e) = reader {
+        let _ = child.kill();
+        let _ = child.wait();
+        crate::probe::scratch::unregister_child(child.id());
+        return Outcome::NotStarted(crate::errno::io_error_name(&e), e.to_string());
+    }
     let left = deadline.saturating_duration_since(Instant::now());
     let received = rx.recv_timeout(left);
     let outcome = match received {
