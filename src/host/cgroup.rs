@@ -1,10 +1,13 @@
-//! The memory cgroup this process runs in, read from files: which cgroup (`/proc/self/cgroup`),
-//! where its hierarchy is mounted (`/proc/self/mountinfo`: mount point and the mount's root),
-//! and, at each level from the process's cgroup up to the mount, the limit (v2 `memory.max`,
-//! v1 `memory.limit_in_bytes`) and the working set under it (usage minus inactive file pages,
-//! as the kubelet and `docker stats` count it). The tightest level is what a new process here
-//! (an embedded backend, a server started from this shell) can still use before the kernel's
-//! OOM killer ends it. Reads go through `HostRoot`, so recorded hosts work.
+//! The cgroup this process runs in for one controller, read from files: which cgroup
+//! (`/proc/self/cgroup`), where its hierarchy is mounted (`/proc/self/mountinfo`: mount point
+//! and the mount's root), and, at each level from the process's cgroup up to the mount, the
+//! limit and what is in use under it. For `memory`: v2 `memory.max` / v1
+//! `memory.limit_in_bytes`, and the working set (usage minus inactive file pages, as the
+//! kubelet and `docker stats` count it). For `pids`: `pids.max` and `pids.current` (tasks:
+//! processes and threads; `docker run --pids-limit`, a Kubernetes pod's pid limit, systemd's
+//! `TasksMax=`). The tightest level is what a new process here (an embedded backend, a server
+//! started from this shell) can still use before the kernel refuses it (fork/clone EAGAIN) or
+//! the OOM killer ends it. Reads go through `HostRoot`, so recorded hosts work.
 
 use super::HostRoot;
 use super::mounts::unescape;
@@ -13,27 +16,54 @@ use super::mounts::unescape;
 /// limit this large is none.
 const V1_UNLIMITED_FROM: u64 = 1 << 62;
 
+/// A cgroup controller whose limit a backend can run into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Controller {
+    /// Bytes: limit and working set.
+    Memory,
+    /// Tasks (processes and threads): `pids.max` and `pids.current`.
+    Pids,
+}
+
+impl Controller {
+    pub fn name(self) -> &'static str {
+        match self {
+            Controller::Memory => "memory",
+            Controller::Pids => "pids",
+        }
+    }
+    /// The limit file at one level, for this cgroup version.
+    pub fn limit_file(self, version: u8) -> &'static str {
+        match (self, version) {
+            (Controller::Memory, 2) => "memory.max",
+            (Controller::Memory, _) => "memory.limit_in_bytes",
+            (Controller::Pids, _) => "pids.max",
+        }
+    }
+}
+
 /// One level of the hierarchy that has a limit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Level {
     /// The host path of the cgroup directory.
     pub dir: String,
-    pub limit_bytes: u64,
-    /// Usage minus inactive file pages (reclaimable page cache); None when usage is unreadable.
-    pub working_set_bytes: Option<u64>,
+    /// Bytes (memory) or tasks (pids).
+    pub limit: u64,
+    /// In use under it: memory's working set (usage minus inactive file pages, reclaimable
+    /// page cache), pids' current tasks; None when unreadable.
+    pub used: Option<u64>,
 }
 
 impl Level {
     /// What is left under this level's limit (the limit itself when usage is unknown).
-    pub fn available_bytes(&self) -> u64 {
-        self.limit_bytes
-            .saturating_sub(self.working_set_bytes.unwrap_or(0))
+    pub fn available(&self) -> u64 {
+        self.limit.saturating_sub(self.used.unwrap_or(0))
     }
 }
 
 /// What the files said.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MemoryCgroup {
+pub enum Hierarchy {
     /// A memory hierarchy is mounted and the process's cgroup was found in it. `tightest` is
     /// the limited level with the least available memory, None when no level is limited.
     Found {
@@ -42,37 +72,39 @@ pub enum MemoryCgroup {
         own_dir: String,
         tightest: Option<Level>,
     },
-    /// No memory controller is visible here (why), so a limit set from outside cannot be read.
+    /// The controller is not visible here (why), so a limit set from outside cannot be read.
     NotVisible(String),
 }
 
-/// Read the memory cgroup facts under `root`.
-pub fn read(root: &HostRoot) -> MemoryCgroup {
+/// Read one controller's cgroup facts under `root`.
+pub fn read(root: &HostRoot, controller: Controller) -> Hierarchy {
+    let name = controller.name();
     let Some(membership) = root.read("/proc/self/cgroup") else {
-        return MemoryCgroup::NotVisible("/proc/self/cgroup is unreadable".into());
+        return Hierarchy::NotVisible("/proc/self/cgroup is unreadable".into());
     };
     let Some(mountinfo) = root.read("/proc/self/mountinfo") else {
-        return MemoryCgroup::NotVisible("/proc/self/mountinfo is unreadable".into());
+        return Hierarchy::NotVisible("/proc/self/mountinfo is unreadable".into());
     };
     let mounts = cgroup_mounts(&mountinfo);
-    // cgroup v2 when its mount offers the memory controller, else a v1 memory hierarchy.
+    // cgroup v2 when its mount offers the controller, else a v1 hierarchy holding it.
     if let Some(path) = membership_path(&membership, |c| c.is_empty())
         && let Some(m) = mounts.iter().find(|m| m.version == 2)
         && root
             .read(&join(&m.mount_point, "cgroup.controllers"))
-            .is_some_and(|c| c.split_whitespace().any(|w| w == "memory"))
+            .is_some_and(|c| c.split_whitespace().any(|w| w == name))
     {
-        return walk(root, 2, &own_dir(m, &path), &m.mount_point);
+        return walk(root, controller, 2, &own_dir(m, &path), &m.mount_point);
     }
-    if let Some(path) = membership_path(&membership, |c| c.split(',').any(|n| n == "memory"))
-        && let Some(m) = mounts.iter().find(|m| m.version == 1 && m.memory)
+    if let Some(path) = membership_path(&membership, |c| c.split(',').any(|n| n == name))
+        && let Some(m) = mounts
+            .iter()
+            .find(|m| m.version == 1 && m.controllers.iter().any(|c| c == name))
     {
-        return walk(root, 1, &own_dir(m, &path), &m.mount_point);
+        return walk(root, controller, 1, &own_dir(m, &path), &m.mount_point);
     }
-    MemoryCgroup::NotVisible(
-        "no memory cgroup controller is mounted here (no cgroup2 mount offering `memory`, no v1 `memory` hierarchy)"
-            .into(),
-    )
+    Hierarchy::NotVisible(format!(
+        "no {name} cgroup controller is mounted here (no cgroup2 mount offering `{name}`, no v1 `{name}` hierarchy)"
+    ))
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -81,8 +113,8 @@ struct CgroupMount {
     /// The cgroup the mount shows at its mount point (mountinfo field 4).
     root: String,
     mount_point: String,
-    /// v1: the hierarchy holds the memory controller.
-    memory: bool,
+    /// v1: the controllers the hierarchy holds (its super options).
+    controllers: Vec<String>,
 }
 
 /// cgroup and cgroup2 lines of a mountinfo.
@@ -105,7 +137,7 @@ fn cgroup_mounts(mountinfo: &str) -> Vec<CgroupMount> {
                 version,
                 root: unescape(f[3]),
                 mount_point: unescape(f[4]),
-                memory: supers.split(',').any(|o| o == "memory"),
+                controllers: supers.split(',').map(str::to_string).collect(),
             })
         })
         .collect()
@@ -144,14 +176,14 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 /// Every level from `own` up to `top` (the mount point), keeping the tightest limited one.
-fn walk(root: &HostRoot, version: u8, own: &str, top: &str) -> MemoryCgroup {
+fn walk(root: &HostRoot, controller: Controller, version: u8, own: &str, top: &str) -> Hierarchy {
     let mut dir = own.to_string();
     let mut tightest: Option<Level> = None;
     for _ in 0..64 {
-        if let Some(level) = read_level(root, version, &dir)
+        if let Some(level) = read_level(root, controller, version, &dir)
             && tightest
                 .as_ref()
-                .is_none_or(|t| level.available_bytes() < t.available_bytes())
+                .is_none_or(|t| level.available() < t.available())
         {
             tightest = Some(level);
         }
@@ -163,7 +195,7 @@ fn walk(root: &HostRoot, version: u8, own: &str, top: &str) -> MemoryCgroup {
             _ => break,
         }
     }
-    MemoryCgroup::Found {
+    Hierarchy::Found {
         version,
         own_dir: own.to_string(),
         tightest,
@@ -171,15 +203,26 @@ fn walk(root: &HostRoot, version: u8, own: &str, top: &str) -> MemoryCgroup {
 }
 
 /// The level at `dir` when it has a limit.
-fn read_level(root: &HostRoot, version: u8, dir: &str) -> Option<Level> {
-    let (limit_file, usage_file, inactive_key) = if version == 2 {
-        ("memory.max", "memory.current", "inactive_file")
+fn read_level(root: &HostRoot, controller: Controller, version: u8, dir: &str) -> Option<Level> {
+    let limit_file = controller.limit_file(version);
+    if controller == Controller::Pids {
+        let limit: u64 = match root.read(&join(dir, limit_file))?.trim() {
+            "max" => return None,
+            v => v.parse().ok()?,
+        };
+        let used = root
+            .read(&join(dir, "pids.current"))
+            .and_then(|u| u.trim().parse().ok());
+        return Some(Level {
+            dir: dir.to_string(),
+            limit,
+            used,
+        });
+    }
+    let (usage_file, inactive_key) = if version == 2 {
+        ("memory.current", "inactive_file")
     } else {
-        (
-            "memory.limit_in_bytes",
-            "memory.usage_in_bytes",
-            "total_inactive_file",
-        )
+        ("memory.usage_in_bytes", "total_inactive_file")
     };
     let limit = root.read(&join(dir, limit_file))?;
     let limit: u64 = match limit.trim() {
@@ -198,8 +241,8 @@ fn read_level(root: &HostRoot, version: u8, dir: &str) -> Option<Level> {
         .unwrap_or(0);
     Some(Level {
         dir: dir.to_string(),
-        limit_bytes: limit,
-        working_set_bytes: usage.map(|u| u.saturating_sub(inactive)),
+        limit,
+        used: usage.map(|u| u.saturating_sub(inactive)),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Recorded cgroup trees: a Docker container on cgroup v2 (namespace root with a limit), a
 //! systemd user slice limited two levels up, a v1 hierarchy seen without a cgroup namespace,
-//! a hybrid host whose cgroup2 mount has no memory controller, and no memory hierarchy at all.
+//! a hybrid host whose cgroup2 mount has no memory controller, and no memory hierarchy at all;
+//! for `pids`, a v2 container limit and a v1 pids hierarchy beside other v1 controllers.
 
 use super::*;
 use crate::host::root::recorded_tree;
@@ -10,8 +11,8 @@ const V2_MOUNT: &str =
 const MIB: u64 = 1024 * 1024;
 
 fn found(root: &tempfile::TempDir) -> (u8, String, Option<Level>) {
-    match read(&HostRoot::recorded(root.path())) {
-        MemoryCgroup::Found {
+    match read(&HostRoot::recorded(root.path()), Controller::Memory) {
+        Hierarchy::Found {
             version,
             own_dir,
             tightest,
@@ -40,9 +41,9 @@ fn a_v2_container_limit_at_the_namespace_root_is_read_with_its_working_set() {
     let (version, own, level) = found(&t);
     assert_eq!((version, own.as_str()), (2, "/sys/fs/cgroup"));
     let level = level.expect("limited");
-    assert_eq!(level.limit_bytes, 256 * MIB);
-    assert_eq!(level.working_set_bytes, Some(40 * MIB));
-    assert_eq!(level.available_bytes(), 216 * MIB);
+    assert_eq!(level.limit, 256 * MIB);
+    assert_eq!(level.used, Some(40 * MIB));
+    assert_eq!(level.available(), 216 * MIB);
 }
 
 #[test]
@@ -79,7 +80,7 @@ fn the_tightest_ancestor_wins_and_max_means_no_limit() {
     );
     let level = level.expect("limited");
     assert_eq!(level.dir, "/sys/fs/cgroup/user.slice/user-1000.slice");
-    assert_eq!(level.available_bytes(), 124 * MIB);
+    assert_eq!(level.available(), 124 * MIB);
 
     let unlimited = recorded_tree(&[
         ("/proc/self/cgroup", "0::/a\n"),
@@ -114,7 +115,7 @@ fn v1_without_a_cgroup_namespace_maps_the_path_through_the_mount_root() {
     ]);
     let (version, own, level) = found(&t);
     assert_eq!((version, own.as_str()), (1, "/sys/fs/cgroup/memory"));
-    assert_eq!(level.expect("limited").available_bytes(), 412 * MIB);
+    assert_eq!(level.expect("limited").available(), 412 * MIB);
 }
 
 #[test]
@@ -155,13 +156,16 @@ fn without_a_memory_hierarchy_nothing_is_claimed() {
         ("/sys/fs/cgroup/memory.max", "1048576\n"),
     ]);
     assert!(matches!(
-        read(&HostRoot::recorded(hybrid_without_v1_memory.path())),
-        MemoryCgroup::NotVisible(_)
+        read(
+            &HostRoot::recorded(hybrid_without_v1_memory.path()),
+            Controller::Memory
+        ),
+        Hierarchy::NotVisible(_)
     ));
     let no_proc = recorded_tree(&[("/etc/os-release", "ID=debian\n")]);
     assert!(matches!(
-        read(&HostRoot::recorded(no_proc.path())),
-        MemoryCgroup::NotVisible(_)
+        read(&HostRoot::recorded(no_proc.path()), Controller::Memory),
+        Hierarchy::NotVisible(_)
     ));
 }
 
@@ -171,7 +175,7 @@ fn a_path_from_another_namespace_or_with_dot_dot_stays_at_the_mount() {
         version: 2,
         root: "/".into(),
         mount_point: "/sys/fs/cgroup".into(),
-        memory: false,
+        controllers: Vec::new(),
     };
     assert_eq!(own_dir(&m, "/../../x"), "/sys/fs/cgroup");
     let nested = CgroupMount {
@@ -180,4 +184,61 @@ fn a_path_from_another_namespace_or_with_dot_dot_stays_at_the_mount() {
     };
     assert_eq!(own_dir(&nested, "/docker/abc/sub"), "/sys/fs/cgroup/sub");
     assert_eq!(own_dir(&nested, "/docker/abcdef"), "/sys/fs/cgroup");
+}
+
+#[test]
+fn a_v2_pids_limit_is_read_with_the_tasks_in_use() {
+    let t = recorded_tree(&[
+        ("/proc/self/cgroup", "0::/\n"),
+        ("/proc/self/mountinfo", V2_MOUNT),
+        ("/sys/fs/cgroup/cgroup.controllers", "cpu memory pids\n"),
+        ("/sys/fs/cgroup/pids.max", "64\n"),
+        ("/sys/fs/cgroup/pids.current", "9\n"),
+        ("/sys/fs/cgroup/memory.max", "max\n"),
+    ]);
+    let root = HostRoot::recorded(t.path());
+    let Hierarchy::Found { tightest, .. } = read(&root, Controller::Pids) else {
+        panic!("pids hierarchy expected")
+    };
+    let level = tightest.expect("limited");
+    assert_eq!(
+        (level.limit, level.used, level.available()),
+        (64, Some(9), 55)
+    );
+    // The same tree has no memory limit: one controller's limit is never read as another's.
+    let Hierarchy::Found { tightest, .. } = read(&root, Controller::Memory) else {
+        panic!("memory hierarchy expected")
+    };
+    assert_eq!(tightest, None);
+}
+
+#[test]
+fn a_v1_pids_hierarchy_is_found_among_the_other_controllers() {
+    let mountinfo = "30 24 0:26 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n\
+                     31 24 0:27 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n";
+    let t = recorded_tree(&[
+        ("/proc/self/cgroup", "8:pids:/ci/job1\n4:memory:/ci\n"),
+        ("/proc/self/mountinfo", mountinfo),
+        ("/sys/fs/cgroup/pids/ci/job1/pids.max", "max\n"),
+        ("/sys/fs/cgroup/pids/ci/job1/pids.current", "3\n"),
+        ("/sys/fs/cgroup/pids/ci/pids.max", "100\n"),
+        ("/sys/fs/cgroup/pids/ci/pids.current", "97\n"),
+    ]);
+    let Hierarchy::Found {
+        version,
+        own_dir,
+        tightest,
+    } = read(&HostRoot::recorded(t.path()), Controller::Pids)
+    else {
+        panic!("pids hierarchy expected")
+    };
+    assert_eq!(
+        (version, own_dir.as_str()),
+        (1, "/sys/fs/cgroup/pids/ci/job1")
+    );
+    let level = tightest.expect("the parent's limit");
+    assert_eq!(
+        (level.dir.as_str(), level.available()),
+        ("/sys/fs/cgroup/pids/ci", 3)
+    );
 }

@@ -2,7 +2,8 @@
 //! address space and locked memory (getrlimit; Elasticsearch's bootstrap checks), the
 //! `vm.max_map_count` and `vm.overcommit_memory` sysctls (read through the host root, so
 //! recorded hosts work), the size of `/dev/shm` (PostgreSQL's dynamic shared memory) and the
-//! memory a new process can still use under the cgroup or job limit around it (`memory`).
+//! memory a new process can still use under the cgroup or job limit around it (`memory`), and
+//! the tasks it can still start under the cgroup pids limit or RLIMIT_NPROC (`pids`).
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
 use crate::observation::Observation;
@@ -11,6 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 mod memory;
+mod pids;
 
 pub static PROBE: ProbeDef = ProbeDef {
     name: "limits",
@@ -30,7 +32,7 @@ const MAX_MAP_COUNT: &str = "limits.max_map_count";
 const OVERCOMMIT: &str = "limits.overcommit";
 const SHM: &str = "limits.shm";
 
-const IDS: [&str; 7] = [
+const IDS: [&str; 8] = [
     NOFILE,
     AS,
     MEMLOCK,
@@ -38,6 +40,7 @@ const IDS: [&str; 7] = [
     OVERCOMMIT,
     SHM,
     memory::ID,
+    pids::ID,
 ];
 
 fn plan(_ctx: &ProbeContext, _dir: Option<&DataDir>) -> Vec<Planned> {
@@ -87,6 +90,8 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
     sink.emit(shm.elapsed_since(start));
     let start = Instant::now();
     sink.emit(memory::observe(&ctx.host_root).elapsed_since(start));
+    let start = Instant::now();
+    sink.emit(pids::observe(&ctx.host_root).elapsed_since(start));
 }
 
 /// Why a Linux memory setting has no Windows counterpart to read.
@@ -269,7 +274,7 @@ mod tests {
     fn live_limits_match_getrlimit_and_proc() {
         use nix::sys::resource::Resource;
         let obs = run_with(HostRoot::live());
-        assert_eq!(obs.len(), 7);
+        assert_eq!(obs.len(), 8);
         for (id, r) in [
             (NOFILE, Resource::RLIMIT_NOFILE),
             (AS, Resource::RLIMIT_AS),

@@ -11,6 +11,8 @@ pub enum Rlimit {
     AddressSpace,
     /// RLIMIT_MEMLOCK: locked memory, bytes.
     Memlock,
+    /// RLIMIT_NPROC: tasks (processes and, on Linux, threads) of this process's real user.
+    Nproc,
 }
 
 /// (soft, hard); `None` means unlimited (RLIM_INFINITY).
@@ -26,6 +28,7 @@ pub fn get(which: Rlimit) -> io::Result<(Option<u64>, Option<u64>)> {
             Rlimit::Nofile => libc::getrlimit(libc::RLIMIT_NOFILE, &mut r),
             Rlimit::AddressSpace => libc::getrlimit(libc::RLIMIT_AS, &mut r),
             Rlimit::Memlock => libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut r),
+            Rlimit::Nproc => libc::getrlimit(libc::RLIMIT_NPROC, &mut r),
         }
     };
     if rc != 0 {

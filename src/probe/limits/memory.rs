@@ -5,7 +5,7 @@
 //! `MemoryMax=`; see `host::cgroup`) or, on Windows, its job object. The backends' measured
 //! memory floors are judged on `available_bytes`.
 
-use crate::host::cgroup::{self, MemoryCgroup};
+use crate::host::cgroup::{self, Controller, Hierarchy};
 use crate::host::system::memory_from_meminfo;
 use crate::observation::Observation;
 use serde_json::Value;
@@ -111,18 +111,14 @@ fn linux(root: &crate::host::HostRoot) -> Option<Reading> {
         .read("/proc/meminfo")
         .and_then(|t| memory_from_meminfo(&t).available_bytes)
         .map(|v| (v, "MemAvailable, /proc/meminfo"));
-    let (limit, limit_note) = match cgroup::read(root) {
-        MemoryCgroup::Found {
+    let (limit, limit_note) = match cgroup::read(root, Controller::Memory) {
+        Hierarchy::Found {
             version,
             own_dir,
             tightest: Some(level),
             ..
         } => {
-            let file = if version == 2 {
-                "memory.max"
-            } else {
-                "memory.limit_in_bytes"
-            };
+            let file = Controller::Memory.limit_file(version);
             let source = if level.dir == own_dir {
                 format!("cgroup v{version} {file} at {}", level.dir)
             } else {
@@ -140,18 +136,18 @@ fn linux(root: &crate::host::HostRoot) -> Option<Reading> {
             };
             let limit = Limit {
                 source,
-                limit_bytes: level.limit_bytes,
-                working_set_bytes: level.working_set_bytes.map(|w| w.saturating_sub(own)),
+                limit_bytes: level.limit,
+                working_set_bytes: level.used.map(|w| w.saturating_sub(own)),
             };
             (Some(limit), String::new())
         }
-        MemoryCgroup::Found {
+        Hierarchy::Found {
             version, own_dir, ..
         } => (
             None,
             format!("no cgroup memory limit (cgroup v{version} {own_dir} and its parents)"),
         ),
-        MemoryCgroup::NotVisible(why) => {
+        Hierarchy::NotVisible(why) => {
             system?;
             (None, format!("no limit could be read: {why}"))
         }
