@@ -51,10 +51,27 @@ pub fn evaluate(ex: &Expect, obs: &Observation) -> ExpectOutcome {
         let Some(n) = value.as_f64() else {
             return ExpectOutcome::Missing(format!("{field} is {shown}, not a number"));
         };
-        if let Some(min) = ex.min
+        let min = match (ex.min, ex.min_per_cpu) {
+            (Some(min), Some(per)) => match obs.value("logical_cpus").and_then(Value::as_f64) {
+                Some(cpus) => Some(min + per * cpus),
+                None => {
+                    return ExpectOutcome::Missing(
+                        "logical_cpus was not observed (the minimum grows with it)".into(),
+                    );
+                }
+            },
+            (min, _) => min,
+        };
+        if let Some(min) = min
             && n < min
         {
-            return ExpectOutcome::Fails(format!("{field} is {shown}, below the minimum {min}"));
+            let per_cpu = match ex.min_per_cpu {
+                Some(per) => format!(" ({} + {per} per logical CPU)", ex.min.unwrap_or(0.0)),
+                None => String::new(),
+            };
+            return ExpectOutcome::Fails(format!(
+                "{field} is {shown}, below the minimum {min}{per_cpu}"
+            ));
         }
         if let Some(max) = ex.max
             && n > max
@@ -143,6 +160,32 @@ mod tests {
             field: field.into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_minimum_per_cpu_grows_with_the_cpus_the_observation_reports() {
+        let e = Expect {
+            min: Some(10.0),
+            min_per_cpu: Some(3.0),
+            ..ex("available")
+        };
+        let on = |cpus: u32, available: u32| {
+            Observation::pass("limits.pids", "host", "m")
+                .with("available", available)
+                .with("logical_cpus", cpus)
+        };
+        assert_eq!(evaluate(&e, &on(2, 16)), ExpectOutcome::Holds);
+        assert_eq!(
+            evaluate(&e, &on(16, 16)),
+            ExpectOutcome::Fails(
+                "available is 16, below the minimum 58 (10 + 3 per logical CPU)".into()
+            )
+        );
+        let unknown_cpus = Observation::pass("limits.pids", "host", "m").with("available", 99);
+        assert!(matches!(
+            evaluate(&e, &unknown_cpus),
+            ExpectOutcome::Missing(_)
+        ));
     }
 
     #[test]

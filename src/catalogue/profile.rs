@@ -147,6 +147,12 @@ pub enum Resource {
     /// Memory a new process can still use before the cgroup (or job) limit around it or the
     /// system runs out (`limits.memory.available_bytes`; null = nothing limits it).
     Memory,
+    /// Inodes (files and directories) that can still be created in the data dir's filesystem
+    /// (`file.free_space.free_inodes`; null = no fixed inode table, satisfied).
+    Inodes,
+    /// Tasks (processes and threads) a new process can still start before the cgroup pids
+    /// limit or RLIMIT_NPROC refuses one (`limits.pids.available`; null = nothing limits it).
+    Pids,
 }
 
 impl Resource {
@@ -156,6 +162,8 @@ impl Resource {
             Resource::OpenFiles => "open-files",
             Resource::AddressSpace => "address-space",
             Resource::Memory => "memory",
+            Resource::Pids => "pids",
+            Resource::Inodes => "inodes",
         }
     }
     /// (observation id, field, scope, unlimited when the field is null).
@@ -165,12 +173,16 @@ impl Resource {
             Resource::OpenFiles => ("limits.nofile", "soft", ReqScope::Host, true),
             Resource::AddressSpace => ("limits.as", "soft", ReqScope::Host, true),
             Resource::Memory => ("limits.memory", "available_bytes", ReqScope::Host, true),
+            Resource::Pids => ("limits.pids", "available", ReqScope::Host, true),
+            Resource::Inodes => ("file.free_space", "free_inodes", ReqScope::DataDir, true),
         }
     }
     /// The unit `min` and `near` are written in.
     pub fn unit(self) -> &'static str {
         match self {
             Resource::OpenFiles => "descriptors",
+            Resource::Pids => "tasks",
+            Resource::Inodes => "inodes",
             _ => "bytes",
         }
     }
@@ -179,7 +191,8 @@ impl Resource {
 /// `[[floors]]`: the backend fails below `min` (a `block` requirement on the measuring
 /// observation) and is close to failing below `near` (a `degrade` one). "Close" is the
 /// profile's own second threshold `near`; without it, twice `min`. Units: bytes for
-/// `free-space`, `address-space` and `memory`, descriptors for `open-files`.
+/// `free-space`, `address-space` and `memory`, descriptors for `open-files`, tasks for `pids`,
+/// inodes for `inodes`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Floor {
@@ -187,6 +200,10 @@ pub struct Floor {
     pub min: u64,
     #[serde(default)]
     pub near: Option<u64>,
+    /// `pids` only: tasks needed per logical CPU on top of `min` (thread pools sized by the
+    /// CPU count); the threshold is `min + per_cpu × logical_cpus` of the host judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_cpu: Option<f64>,
     #[serde(default)]
     pub versions: Option<String>,
     /// What fails below the floor (the real backend's error), for the explanation.
@@ -257,6 +274,10 @@ pub struct Expect {
     pub none_of: Vec<toml::Value>,
     #[serde(default)]
     pub min: Option<f64>,
+    /// With `min`: the minimum grows by this much per logical CPU the same observation reports
+    /// in `logical_cpus` (thread pools sized by the CPU count: `limits.pids`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_per_cpu: Option<f64>,
     #[serde(default)]
     pub max: Option<f64>,
     /// The field is a list that contains all of these.

@@ -218,17 +218,30 @@ fn floor_requirements(profile: &Profile, f: &Floor) -> Vec<Requirement> {
             "Raise or remove the address-space limit (`ulimit -v unlimited`) for the process."
                 .into()
         }
+        Resource::Inodes => format!(
+            "Free inodes on the data dir's filesystem (delete files, or make it with more inodes: at least {near} free) or choose a data dir on another filesystem."
+        ),
+        Resource::Pids => format!(
+            "Allow more tasks (processes and threads; at least {near} more): raise the container's pids limit (`docker run --pids-limit`, Kubernetes `podPidsLimit`, systemd `TasksMax=`) or `ulimit -u`, or stop what uses them."
+        ),
         Resource::Memory => format!(
             "Give it more memory (at least {}): raise the container's or cgroup's memory limit (`docker run --memory`, Kubernetes `resources.limits.memory`, systemd `MemoryMax=`, WSL2 `.wslconfig` `memory=`) or stop what uses it.",
             show(near)
         ),
     };
-    let expect = |min: u64| Expect {
+    // Thread pools sized by the CPU count: the floor grows per logical CPU, and "close" is
+    // twice the whole threshold.
+    let expect = |min: u64, scale: f64| Expect {
         field: field.into(),
         min: Some(min as f64),
+        min_per_cpu: f.per_cpu.map(|p| p * scale),
         missing: null_is_unlimited.then(|| "satisfied".to_string()),
         ..Default::default()
     };
+    let per_cpu = f
+        .per_cpu
+        .map(|p| format!(" plus {p} per logical CPU"))
+        .unwrap_or_default();
     let base = Requirement {
         id: format!("floor-{name}"),
         probe: probe.into(),
@@ -237,11 +250,11 @@ fn floor_requirements(profile: &Profile, f: &Floor) -> Vec<Requirement> {
         versions: f.versions.clone(),
         os: vec![],
         arch: vec![],
-        expect: Some(expect(f.min)),
+        expect: Some(expect(f.min, 1.0)),
         errnos: vec![],
         violated_when_applicable: false,
         explain: format!(
-            "{} fails with less than {} ({name}){fails}, and less was observed here.",
+            "{} fails with less than {}{per_cpu} ({name}){fails}, and less was observed here.",
             profile.name,
             show(f.min)
         ),
@@ -252,9 +265,9 @@ fn floor_requirements(profile: &Profile, f: &Floor) -> Vec<Requirement> {
     let close = Requirement {
         id: format!("floor-{name}-near"),
         effect: Effect::Degrade,
-        expect: Some(expect(near)),
+        expect: Some(expect(near, near as f64 / f.min.max(1) as f64)),
         explain: format!(
-            "{} fails below {} ({name}){fails}, and less than {} was observed here: close to that floor.",
+            "{} fails below {}{per_cpu} ({name}){fails}, and less than {} was observed here: close to that floor.",
             profile.name,
             show(f.min),
             show(near)
@@ -267,6 +280,12 @@ fn floor_requirements(profile: &Profile, f: &Floor) -> Vec<Requirement> {
 fn human(resource: Resource, n: u64) -> String {
     if resource == Resource::OpenFiles {
         return format!("{n} open files");
+    }
+    if resource == Resource::Pids {
+        return format!("{n} more tasks");
+    }
+    if resource == Resource::Inodes {
+        return format!("{n} free inodes");
     }
     const MIB: u64 = 1024 * 1024;
     if n >= MIB && n.is_multiple_of(MIB) {

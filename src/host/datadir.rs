@@ -51,6 +51,12 @@ pub struct FsFacts {
     pub read_only: Option<bool>,
     pub free_bytes: Option<u64>,
     pub total_bytes: Option<u64>,
+    /// Inodes an unprivileged user may still create, and the filesystem's inode table; absent
+    /// where it has no fixed table (Btrfs, NTFS) or statvfs did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_inodes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_inodes: Option<u64>,
     /// statfs `f_type` magic, hex (`0xef53`), when statfs ran on this machine.
     pub statfs_magic: Option<String>,
     /// Where the type came from: `statfs+mountinfo`, `mountinfo`, `mounts`, `GetVolumeInformation`, …
@@ -73,6 +79,8 @@ impl FsFacts {
             read_only: None,
             free_bytes: None,
             total_bytes: None,
+            free_inodes: None,
+            total_inodes: None,
             statfs_magic: None,
             source_of_facts: DID_NOT_ANSWER.into(),
         }
@@ -195,6 +203,8 @@ struct LiveChecks {
     magic_name: Option<String>,
     free_bytes: Option<u64>,
     total_bytes: Option<u64>,
+    free_inodes: Option<u64>,
+    total_inodes: Option<u64>,
     read_only: Option<bool>,
     writable: Option<bool>,
     /// access(W_OK) failed with EROFS.
@@ -211,6 +221,8 @@ impl LiveChecks {
             checks.magic_name = st.type_name;
             checks.free_bytes = Some(st.free_bytes);
             checks.total_bytes = Some(st.total_bytes);
+            checks.free_inodes = st.free_inodes;
+            checks.total_inodes = st.total_inodes;
             checks.read_only = Some(st.read_only);
         }
         if let Ok((writable, errno)) = statfs::writable(path) {
@@ -242,6 +254,8 @@ fn fs_facts(entry: Option<&MountEntry>, format: &str, live: &LiveChecks) -> FsFa
             read_only: live.read_only,
             free_bytes: live.free_bytes,
             total_bytes: live.total_bytes,
+            free_inodes: live.free_inodes,
+            total_inodes: live.total_inodes,
             statfs_magic: magic_hex.clone(),
             source_of_facts,
         }
@@ -278,6 +292,8 @@ fn fs_facts(entry: Option<&MountEntry>, format: &str, live: &LiveChecks) -> FsFa
         read_only: live.read_only.or(Some(e.read_only)),
         free_bytes: live.free_bytes,
         total_bytes: live.total_bytes,
+        free_inodes: live.free_inodes,
+        total_inodes: live.total_inodes,
         statfs_magic: magic_hex,
         source_of_facts,
     }
@@ -377,6 +393,9 @@ fn windows_fs_facts(path: &Path) -> FsFacts {
         read_only: v.read_only,
         free_bytes: v.free_bytes,
         total_bytes: v.total_bytes,
+        // NTFS, ReFS and FAT have no fixed inode table to run out of.
+        free_inodes: None,
+        total_inodes: None,
         statfs_magic: None,
         source_of_facts: if answered {
             "GetVolumeInformationW+GetDriveTypeW+GetDiskFreeSpaceExW".into()

@@ -45,6 +45,8 @@ pub fn local_data_dir(path: &Path) -> DataDir {
                 read_only: Some(false),
                 free_bytes: None,
                 total_bytes: None,
+                free_inodes: None,
+                total_inodes: None,
                 statfs_magic: None,
                 source_of_facts: "test".into(),
             },

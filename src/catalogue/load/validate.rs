@@ -166,6 +166,15 @@ pub fn validate_located(profile: &Profile) -> Vec<(Option<Locus>, String)> {
         if floor.near.is_some_and(|n| n <= floor.min) {
             problem(format!("{at}: `near` must be above `min`"));
         }
+        match floor.per_cpu {
+            Some(_) if floor.resource != crate::catalogue::profile::Resource::Pids => {
+                problem(format!("{at}: `per_cpu` is for `pids` floors only"))
+            }
+            Some(p) if !(p.is_finite() && p >= 0.0) => {
+                problem(format!("{at}: `per_cpu` must be a number of at least 0"))
+            }
+            _ => {}
+        }
         if floors_seen.contains(&(floor.resource, floor.versions.clone())) {
             problem(format!(
                 "{at}: two floors for one resource and version range"
@@ -320,6 +329,9 @@ fn check_expect(at: &str, e: &Expect, problem: &mut impl FnMut(String)) {
         .filter(|(_, set)| *set)
         .map(|(name, _)| *name)
         .collect();
+    if e.min_per_cpu.is_some() && e.min.is_none() {
+        problem(format!("{at}: expect.min_per_cpu goes with expect.min"));
+    }
     if given.len() != 1 {
         let names: Vec<&str> = predicates.iter().map(|(name, _)| *name).collect();
         problem(format!(

@@ -183,6 +183,8 @@ fn statfs_wins_when_the_mount_table_disagrees() {
         read_only: Some(false),
         free_bytes: Some(1),
         total_bytes: Some(2),
+        free_inodes: None,
+        total_inodes: None,
         ..Default::default()
     };
     let fs = fs_facts(Some(&entry), "mountinfo", &live);

@@ -37,6 +37,14 @@ pub fn get(which: Rlimit) -> io::Result<(Option<u64>, Option<u64>)> {
     Ok((finite(r.rlim_cur), finite(r.rlim_max)))
 }
 
+/// The online CPUs (`sysconf(_SC_NPROCESSORS_ONLN)`): what `os.cpu_count()` and C++'s
+/// `std::thread::hardware_concurrency` return, so what many thread pools are sized by.
+pub fn online_cpus() -> Option<u32> {
+    // SAFETY: sysconf only reads a system setting.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    u32::try_from(online).ok().filter(|&n| n > 0)
+}
+
 // rlim_t is u64 on Linux and macOS but i64 on FreeBSD.
 #[allow(clippy::useless_conversion)]
 fn finite(v: libc::rlim_t) -> Option<u64> {

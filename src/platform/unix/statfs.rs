@@ -1,5 +1,5 @@
 //! statfs/statvfs of a live path: the filesystem magic (`f_type`, Linux) or type name
-//! (`f_fstypename`, macOS), free and total bytes, the read-only flag; and access(W_OK).
+//! (`f_fstypename`, macOS), free and total bytes and inodes, the read-only flag; and access(W_OK).
 
 use std::path::Path;
 
@@ -13,6 +13,10 @@ pub struct FsStat {
     /// Bytes available to an unprivileged user (`f_bavail * f_frsize`).
     pub free_bytes: u64,
     pub total_bytes: u64,
+    /// Inodes (files) an unprivileged user may still create (`f_favail`), None when the
+    /// filesystem has no fixed inode table (it reports `f_files` 0: Btrfs, some FUSE and 9p).
+    pub free_inodes: Option<u64>,
+    pub total_inodes: Option<u64>,
     /// `ST_RDONLY` in the statvfs flags.
     pub read_only: bool,
 }
@@ -30,6 +34,8 @@ pub fn stat(path: &Path) -> std::io::Result<FsStat> {
         type_name,
         free_bytes: u64::from(vfs.blocks_available()).saturating_mul(fragment),
         total_bytes: u64::from(vfs.blocks()).saturating_mul(fragment),
+        free_inodes: (vfs.files() > 0).then(|| u64::from(vfs.files_available())),
+        total_inodes: (vfs.files() > 0).then(|| u64::from(vfs.files())),
         read_only: vfs.flags().contains(FsFlags::ST_RDONLY),
     })
 }

@@ -47,7 +47,8 @@ pub fn observe(root: &HostRoot) -> Observation {
             "Windows has no per-user or per-tree limit on threads (a job object can cap active processes, not threads)",
         )
         .with("available", Value::Null)
-        .with("limited_by", "nothing");
+        .with("limited_by", "nothing")
+        .with("logical_cpus", opt_u32(logical_cpus(root)));
     }
     let linux = root.is_recorded() || cfg!(target_os = "linux");
     let live_linux = linux && !root.is_recorded();
@@ -75,6 +76,29 @@ pub fn observe(root: &HostRoot) -> Observation {
         rlimit_side(own)
     };
     render(cgroup, cgroup_note, rlimit, own, root.is_recorded())
+        .with("logical_cpus", opt_u32(logical_cpus(root)))
+}
+
+fn opt_u32(v: Option<u32>) -> Value {
+    v.map_or(Value::Null, Value::from)
+}
+
+/// The CPU count thread pools are sized by (floors grow with it): on a live Unix the online
+/// CPUs (`sysconf(_SC_NPROCESSORS_ONLN)`, what `os.cpu_count()` and C++'s
+/// `hardware_concurrency` return), or this process's CPU affinity if larger; a recorded
+/// host's from its `/proc/cpuinfo`.
+fn logical_cpus(root: &HostRoot) -> Option<u32> {
+    if root.is_recorded() {
+        let text = root.read("/proc/cpuinfo")?;
+        return crate::host::cpu::from_cpuinfo(&text, std::env::consts::ARCH, "").logical_cpus;
+    }
+    let affinity = std::thread::available_parallelism()
+        .ok()
+        .and_then(|n| u32::try_from(n.get()).ok());
+    #[cfg(unix)]
+    return crate::platform::unix::limits::online_cpus().max(affinity);
+    #[cfg(not(unix))]
+    affinity
 }
 
 fn render(
