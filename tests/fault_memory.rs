@@ -2,70 +2,15 @@
 //! limit puts one around a container): `limits.memory` must read the limit and what is left
 //! under it, and a backend whose measured memory floor is above that must be blocked on it —
 //! with no limit the same backend is judged on the system's memory. The cgroup is made with
-//! tests/calibration/env/memcg.sh (the one the calibration uses) and removed after. Needs root
+//! tests/calibration/env/cgroup.sh (the one the calibration uses) and removed after. Needs root
 //! and a writable memory cgroup (v1 or v2); skips otherwise.
 #![cfg(target_os = "linux")]
 
 mod common;
+use common::cgroup::{Cgroup, check_in};
 use common::*;
-use std::process::Command;
-use std::time::Duration;
 
 const MIB: u64 = 1024 * 1024;
-const MEMCG: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/calibration/env/memcg.sh"
-);
-
-/// A cgroup removed when dropped.
-struct Cgroup {
-    name: String,
-    dir: String,
-}
-
-impl Cgroup {
-    fn new(name: &str, limit: u64) -> Option<Cgroup> {
-        let out = Command::new("bash")
-            .args([MEMCG, "create", name, &limit.to_string()])
-            .output()
-            .ok()?;
-        out.status.success().then(|| Cgroup {
-            name: name.into(),
-            dir: String::from_utf8_lossy(&out.stdout).trim().to_string(),
-        })
-    }
-}
-
-impl Drop for Cgroup {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .args([MEMCG, "remove", &self.name])
-            .status();
-    }
-}
-
-/// `check --format json` run by a shell that first joins `cg` (None: where the test runs).
-fn check_in(cg: Option<&Cgroup>, dir: &str) -> serde_json::Value {
-    let join = cg.map_or(String::new(), |c| {
-        format!("echo $$ > '{}/cgroup.procs' || exit 97; ", c.dir)
-    });
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(format!(
-            "{join}exec \"$0\" check --format json --data-dir \"$1\""
-        ))
-        .arg(bin())
-        .arg(dir);
-    let r = run_cmd(cmd, Duration::from_secs(30));
-    r.assert_no_panic();
-    assert!(
-        matches!(r.code, Some(0 | 1)),
-        "exit {:?}: {}",
-        r.code,
-        r.stderr
-    );
-    r.json()
-}
 
 #[test]
 fn a_cgroup_memory_limit_is_read_and_blocks_backends_above_their_floor() {
@@ -73,10 +18,10 @@ fn a_cgroup_memory_limit_is_read_and_blocks_backends_above_their_floor() {
         return;
     }
     let tag = format!("test-{}", std::process::id());
-    let Some(small) = Cgroup::new(&format!("{tag}-80m"), 80 * MIB) else {
+    let Some(small) = Cgroup::new("memory", &format!("{tag}-80m"), 80 * MIB) else {
         skip(
             "memory_cgroup",
-            "no writable memory cgroup here (memcg.sh create failed)",
+            "no writable memory cgroup here (cgroup.sh create failed)",
         );
         return;
     };
@@ -106,7 +51,7 @@ fn a_cgroup_memory_limit_is_read_and_blocks_backends_above_their_floor() {
         "limits.memory"
     ));
 
-    let roomy = Cgroup::new(&format!("{tag}-1g"), 1024 * MIB).expect("second cgroup");
+    let roomy = Cgroup::new("memory", &format!("{tag}-1g"), 1024 * MIB).expect("second cgroup");
     let report = check_in(Some(&roomy), &dir);
     assert_eq!(
         probe(&report, "limits.memory", None)["values"]["limit_bytes"],

@@ -36,9 +36,14 @@ FILL = r"""fill_to() {  # leave about $1 KiB free on $D
 
 # The shell joins a fresh memory cgroup, then the backend's files leave the page cache, so it
 # starts cold and its libraries are charged to its cgroup, as in a new container.
-MEMCG = """CG=$(bash "$CAL_HERE/env/memcg.sh" create "$CAL_TAG" %d) || exit 97
+MEMCG = """CG=$(bash "$CAL_HERE/env/cgroup.sh" create memory "$CAL_TAG" %d) || exit 97
 echo $$ > "$CG/cgroup.procs" || exit 97
 "$CAL_PY" "$CAL_HERE/env/evict.py" "$VIRTUAL_ENV" /usr/lib/python3.11 /usr/lib/postgresql /usr/bin/redis-server"""
+
+# A container with a pids limit (`docker run --pids-limit`, a Kubernetes pod's pid limit,
+# systemd `TasksMax=`): the shell joins a fresh pids cgroup; past it clone() fails with EAGAIN.
+PIDSCG = """CG=$(bash "$CAL_HERE/env/cgroup.sh" create pids "$CAL_TAG" %d) || exit 97
+echo $$ > "$CG/cgroup.procs" || exit 97"""
 
 ENVS = [
     Env("healthy", "the data dir on the machine's disk (ext4), nothing broken"),
@@ -98,11 +103,13 @@ ENVS = [
         'mount -t tmpfs -o size=1g tmpfs "$D" || exit 97'),
     # A container or systemd unit with a memory limit (`docker run --memory`, Kubernetes
     # resources.limits.memory, MemoryMax=): the cell's shell joins a fresh memory cgroup
-    # (env/memcg.sh), so check and the backend run under the limit; over it the OOM killer acts.
+    # (env/cgroup.sh), so check and the backend run under the limit; over it the OOM killer acts.
     Env("memory-80m", "a memory cgroup limit of 80 MiB around check and the backend (a small container)",
         MEMCG % (80 << 20)),
     Env("memory-256m", "a memory cgroup limit of 256 MiB around check and the backend",
         MEMCG % (256 << 20)),
+    Env("pids-24", "a cgroup pids limit of 24 tasks (processes and threads) around check and the backend "
+        "(a container started with --pids-limit 24)", PIDSCG % 24),
     Env("store-in-use", "a first instance of the same backend holds its store in the data dir (servers on "
         "their default port) while check and the second instance run", hold=True),
 ]

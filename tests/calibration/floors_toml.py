@@ -17,14 +17,37 @@ import re
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BEGIN = "# --- resource floors measured by tests/calibration/floors.py (generated: floors_toml.py) ---"
 END = "# --- end of measured floors ---"
-FACTOR = {"KiB": 1024, "MiB": 1024 * 1024, "descriptors": 1}
+FACTOR = {"KiB": 1024, "MiB": 1024 * 1024, "descriptors": 1, "tasks": 1, "inodes": 1}
 FAILS_WITH = {"free-space": "ENOSPC", "open-files": "EMFILE", "address-space": "ENOMEM",
-              "memory": "killed by the OOM killer"}
+              "memory": "killed by the OOM killer", "pids": "EAGAIN (can't start new thread)",
+              "inodes": "ENOSPC (no free inodes)"}
+
+
+def pids_per_cpu(at_two, floors):
+    """Tasks per logical CPU from the floors measured with 1, 2 (the machine) and 16 online CPUs
+    (`floors.py --cpus`): the larger of the 1->2 and 2->16 slopes, rounded up; (0, "") without
+    them. A backend that failed even at the top of the ladder with 16 counts as needing it."""
+    def available(key):
+        f = floors.get(key) or {}
+        if f.get("min_ok_available") is not None:
+            return f["min_ok_available"]
+        if f.get("min_ok") is None and f.get("max_fail") is not None:
+            return f["max_fail"]  # failed at the top of the ladder: at least that
+        return None
+    one, sixteen = available("pids@1cpus"), available("pids@16cpus")
+    slopes = []
+    if one is not None:
+        slopes.append(at_two - one)
+    if sixteen is not None:
+        slopes.append(-(-(sixteen - at_two) // 14))
+    per_cpu = max([0] + slopes)
+    said = f"with 1 CPU {one}, with 16 online CPUs {sixteen} tasks available at the least limit that worked"
+    return per_cpu, said
 
 
 def block(backend, floors):
     out = [BEGIN]
-    for res in ("free-space", "open-files", "address-space", "memory"):
+    for res in ("free-space", "open-files", "address-space", "memory", "pids", "inodes"):
         f = floors.get(res)
         if not f or f.get("min_ok") is None or f.get("max_fail") is None:
             continue
@@ -48,10 +71,27 @@ def block(backend, floors):
             minimum = f["min_ok_available_bytes"] // (1024 * 1024) * 1024 * 1024
             seen = (f'worked under a limit of {f["min_ok"]} MiB with {minimum // (1024 * 1024)} MiB available, '
                     f'failed under {f["max_fail"]} MiB')
+        # Pids: likewise the tasks `check` saw available under the least limit that worked
+        # (the limit less the shell's own), measured on a machine with 2 logical CPUs.
+        per_cpu = None
+        if res == "pids" and f.get("min_ok_available") is not None:
+            minimum = f["min_ok_available"]
+            seen = (f'worked under a pids limit of {f["min_ok"]} with {minimum} tasks available, '
+                    f'failed under {f["max_fail"]}; 2 logical CPUs')
+            per_cpu, scaled = pids_per_cpu(minimum, floors)
+            if per_cpu:
+                minimum = max(1, minimum - 2 * per_cpu)
+                seen += f"; {scaled}"
+        # Inodes: the free inodes `check` saw (the tmpfs's own root dir takes one).
+        if res == "inodes" and f.get("min_ok_available") is not None:
+            minimum = f["min_ok_available"]
+            seen = (f'worked on a filesystem of {f["min_ok"]} inodes with {minimum} free, '
+                    f'failed with {f["max_fail"]}')
         out += [
             "[[floors]]",
             f'resource = "{res}"',
             f"min = {minimum}",
+        ] + ([f"per_cpu = {per_cpu}"] if per_cpu else []) + [
             f'fails_with = "{fails_with} (calibration: {seen})"',
             'source = "reports/calibration-floors.json; reports/calibration.md"',
             "",

@@ -153,7 +153,9 @@ def run_cell(env, backend, ctx):
     except subprocess.TimeoutExpired:
         pass
     # A memory environment's cgroup is empty once the namespace's processes are gone.
-    subprocess.run(["bash", os.path.join(HERE, "env", "memcg.sh"), "remove", tag], stderr=subprocess.DEVNULL)
+    for controller in ("memory", "pids"):
+        subprocess.run(["bash", os.path.join(HERE, "env", "cgroup.sh"), "remove", controller, tag],
+                       stderr=subprocess.DEVNULL)
     real = real_outcome(out, ctx["deadline"])
     ours = our_verdict(out, backend, data)
     cell = {"env": env.name, "backend": backend, "real": real, "ours": ours, "judgement": judge(real, ours),

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[cfg(target_os = "linux")]
+pub mod cgroup;
+
 /// The binary under test: this build's, or `WSL_VECPROBE_TEST_BIN` (to show that a test
 /// fails against another build, e.g. one from before a fix).
 pub fn bin() -> PathBuf {
