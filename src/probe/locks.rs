@@ -50,10 +50,14 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
     let _ = (exe, scratch, deadline, target);
 }
 
-/// Entry point of the lock holder (`lock-hold KIND FILE [KIND FILE]…`): answers on `out`,
-/// holds until `input` reaches EOF (in a forked child: the raw descriptors, never std's
-/// locked `stdin()`/`stdout()`).
-pub fn worker_main(
+/// Entry point of the child process (`__worker lock-hold KIND FILE [KIND FILE]…`).
+pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
+    hold_locks(args, &mut std::io::stdin(), &mut std::io::stdout())
+}
+
+/// The lock holder (`KIND FILE [KIND FILE]…`): answers on `out`, holds until `input` reaches
+/// EOF (in a forked child: its raw descriptors, never std's locked `stdin()`/`stdout()`).
+pub fn hold_locks(
     args: &[std::ffi::OsString],
     input: &mut dyn std::io::Read,
     out: &mut dyn std::io::Write,
@@ -89,7 +93,7 @@ mod tests {
     fn the_holder_refuses_bad_arguments() {
         let hold = |args: &[std::ffi::OsString]| {
             let mut out = Vec::new();
-            let code = worker_main(args, &mut std::io::empty(), &mut out);
+            let code = hold_locks(args, &mut std::io::empty(), &mut out);
             (code, String::from_utf8(out).unwrap())
         };
         let (code, out) = hold(&[]);

@@ -108,11 +108,19 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
     }
 }
 
-/// Entry point of the worker (`mmap SCRATCH_DIR [RESUME_AT]`), writing its transcript to `out`
-/// (in a forked child: the raw stdout descriptor, never std's locked `stdout()`).
-pub fn worker_main(args: &[std::ffi::OsString], out: &mut dyn std::io::Write) -> i32 {
+/// Entry point of the child process (`__worker mmap SCRATCH_DIR [RESUME_AT]`).
+pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
+    if args.is_empty() {
+        eprintln!("wsl-vecprobe: worker mmap needs a scratch dir");
+        return 2;
+    }
+    run_worker(args, &mut std::io::stdout())
+}
+
+/// The worker (`SCRATCH_DIR [RESUME_AT]`), writing its transcript to `out` (in a forked child:
+/// its raw stdout descriptor, never std's locked `stdout()`).
+pub fn run_worker(args: &[std::ffi::OsString], out: &mut dyn std::io::Write) -> i32 {
     let Some(dir) = args.first() else {
-        let _ = writeln!(out, "error EINVAL usage: mmap SCRATCH_DIR [RESUME_AT]");
         return 2;
     };
     let resume_at = args.get(1).map(|a| a.to_string_lossy().into_owned());

@@ -9,7 +9,7 @@
 use super::{DataDir, Planned, ProbeContext, Sink};
 use crate::observation::Observation;
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -17,9 +17,8 @@ use std::time::{Duration, Instant};
 /// The workers this binary can run as a child, by name (`__worker NAME ARGS…`).
 pub fn dispatch(name: &str, args: &[OsString]) -> i32 {
     match name {
-        "mmap" | "lock-hold" => {
-            run_worker(name, args, &mut std::io::stdin(), &mut std::io::stdout())
-        }
+        "mmap" => super::mmap::worker_main(args),
+        "lock-hold" => super::locks::worker_main(args),
         "agent" => super::agent::serve::worker_main(args),
         _ => {
             crate::error::warn(&format!("wsl-vecprobe: unknown worker `{name}`"));
@@ -28,11 +27,17 @@ pub fn dispatch(name: &str, args: &[OsString]) -> i32 {
     }
 }
 
-/// A probe's worker, by name, on the child's stdin and stdout.
-fn run_worker(name: &str, args: &[OsString], input: &mut dyn Read, out: &mut dyn Write) -> i32 {
+/// A probe's worker, by name, in a forked child: on the child's own stdin and stdout
+/// descriptors, never std's locked `stdin()`/`stdout()` (see `platform::unix::forked`).
+#[cfg(unix)]
+fn run_forked(
+    name: &str,
+    args: &[OsString],
+    io: &mut crate::platform::unix::forked::ChildIo,
+) -> i32 {
     match name {
-        "mmap" => super::mmap::worker_main(args, out),
-        "lock-hold" => super::locks::worker_main(args, input, out),
+        "mmap" => super::mmap::run_worker(args, &mut io.stdout),
+        "lock-hold" => super::locks::hold_locks(args, &mut io.stdin, &mut io.stdout),
         _ => 2,
     }
 }
@@ -72,9 +77,8 @@ impl WorkerProcess {
         let (child, stdin, stdout) = {
             let _ = exe;
             let (child, pipes) = super::scratch::start_child(|| {
-                let forked = crate::platform::unix::forked::fork_worker(|io| {
-                    run_worker(name, args, &mut io.stdin, &mut io.stdout)
-                })?;
+                let forked =
+                    crate::platform::unix::forked::fork_worker(|io| run_forked(name, args, io))?;
                 let pid = forked.0.id();
                 Ok((forked, pid))
             })?;
