@@ -63,6 +63,16 @@ pub struct CheckOutcome {
 pub(super) fn command(args: &CheckArgs) -> AppResult {
     // The whole command, validation included, runs inside --timeout.
     let start = Instant::now();
+    let exe = std::env::current_exe().ok();
+    // On the live host the agent answers the first question (validating the data dirs) and
+    // does every filesystem call after it: start it now, so that its exec and start-up
+    // overlap loading the catalogue instead of following it. (A --host-root may be a
+    // recording, which needs no agent: it is started on first use, as before.)
+    if args.common.host_root.is_none()
+        && let Some(exe) = &exe
+    {
+        crate::probe::agent::get(exe);
+    }
     let profiles = crate::catalogue::load_catalogue(&args.profiles)?;
     let known: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
     validate::required_ids(&args.require, &known)?;
@@ -78,7 +88,7 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
         connect_attempts: args.connect_attempts,
         replay,
         env: host::real_env,
-        exe: std::env::current_exe().ok(),
+        exe,
         started: Some(start),
     });
     let report = finish(outcome.report, args.common.redact);

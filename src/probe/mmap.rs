@@ -2,8 +2,9 @@
 //! msync + read(), Qdrant's two-map check, map of a grown file, ftruncate under a map, and a
 //! 256 KiB fill that raises SIGBUS when the disk cannot back it).
 //!
-//! Every check runs in a child process (`__worker mmap SCRATCH`), so a SIGBUS kills the child,
-//! never the tool. The child prints `begin <id>` before each check and `obs <json>` after it;
+//! Every check runs in a child process (`mmap SCRATCH`: a fork of the agent on Unix,
+//! `__worker mmap SCRATCH` on Windows; see `worker`), so a SIGBUS kills the child, never the
+//! tool. The child prints `begin <id>` before each check and `obs <json>` after it;
 //! the parent turns that transcript — and how the child ended — into observations.
 
 use super::worker::{WorkerExit, WorkerProcess};
@@ -107,18 +108,23 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
     }
 }
 
-/// Entry point of the child process (`__worker mmap SCRATCH_DIR`).
+/// Entry point of the child process (`__worker mmap SCRATCH_DIR [RESUME_AT]`).
 pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
-    let Some(dir) = args.first() else {
+    if args.is_empty() {
         eprintln!("wsl-vecprobe: worker mmap needs a scratch dir");
+        return 2;
+    }
+    run_worker(args, &mut std::io::stdout())
+}
+
+/// The worker (`SCRATCH_DIR [RESUME_AT]`), writing its transcript to `out` (in a forked child:
+/// its raw stdout descriptor, never std's locked `stdout()`).
+pub fn run_worker(args: &[std::ffi::OsString], out: &mut dyn std::io::Write) -> i32 {
+    let Some(dir) = args.first() else {
         return 2;
     };
     let resume_at = args.get(1).map(|a| a.to_string_lossy().into_owned());
-    run_checks(
-        std::path::Path::new(dir),
-        resume_at.as_deref(),
-        &mut std::io::stdout(),
-    )
+    run_checks(std::path::Path::new(dir), resume_at.as_deref(), out)
 }
 
 #[cfg(any(unix, windows))]

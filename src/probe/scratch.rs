@@ -118,6 +118,17 @@ fn make_in(dir: &Path) -> Result<PathBuf, ScratchError> {
 /// routine takes to kill children: a child is either refused (the run was interrupted) or
 /// killed by that routine, never left behind by a signal arriving between spawn and register.
 pub fn spawn_child(cmd: &mut std::process::Command) -> std::io::Result<std::process::Child> {
+    start_child(|| {
+        let child = own_process_group(cmd).spawn()?;
+        let pid = child.id();
+        Ok((child, pid))
+    })
+}
+
+/// Start a child with `start` (which returns it and its pid; it must make the child lead its
+/// own process group) and register it, under the same lock and with the same refusal after a
+/// signal as `spawn_child`. A forked worker (`platform::unix::forked`) starts this way.
+pub fn start_child<T>(start: impl FnOnce() -> std::io::Result<(T, u32)>) -> std::io::Result<T> {
     let mut children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
     if interrupted() {
         return Err(std::io::Error::new(
@@ -125,8 +136,8 @@ pub fn spawn_child(cmd: &mut std::process::Command) -> std::io::Result<std::proc
             "not started: the run was interrupted",
         ));
     }
-    let child = own_process_group(cmd).spawn()?;
-    children.push(child.id());
+    let (child, pid) = start()?;
+    children.push(pid);
     Ok(child)
 }
 

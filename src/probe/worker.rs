@@ -1,18 +1,20 @@
 //! Child processes for probes whose failure is a signal (SIGBUS from a mapped file) or that
-//! need a second process (a lock held by someone else). The binary re-executes itself with
-//! the hidden `__worker NAME ARGS…` subcommand; the child talks over stdout lines, the parent
-//! reads them with deadlines and kills the child when time is up.
+//! need a second process (a lock held by someone else). On Unix the child is a fork of this
+//! process (the agent) that runs the worker's function and exits, without exec'ing the binary
+//! again (`platform::unix::forked`); elsewhere the binary re-executes itself with the hidden
+//! `__worker NAME ARGS…` subcommand (which Unix keeps, for running a worker by hand). Either
+//! way the child talks over stdout lines, the parent reads them with deadlines and kills the
+//! child when time is up.
 
 use super::{DataDir, Planned, ProbeContext, Sink};
 use crate::observation::Observation;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-/// The workers this binary can run as a child, by name.
+/// The workers this binary can run as a child, by name (`__worker NAME ARGS…`).
 pub fn dispatch(name: &str, args: &[OsString]) -> i32 {
     match name {
         "mmap" => super::mmap::worker_main(args),
@@ -22,6 +24,21 @@ pub fn dispatch(name: &str, args: &[OsString]) -> i32 {
             crate::error::warn(&format!("wsl-vecprobe: unknown worker `{name}`"));
             2
         }
+    }
+}
+
+/// A probe's worker, by name, in a forked child: on the child's own stdin and stdout
+/// descriptors, never std's locked `stdin()`/`stdout()` (see `platform::unix::forked`).
+#[cfg(unix)]
+fn run_forked(
+    name: &str,
+    args: &[OsString],
+    io: &mut crate::platform::unix::forked::ChildIo,
+) -> i32 {
+    match name {
+        "mmap" => super::mmap::run_worker(args, &mut io.stdout),
+        "lock-hold" => super::locks::hold_locks(args, &mut io.stdin, &mut io.stdout),
+        _ => 2,
     }
 }
 
@@ -35,28 +52,55 @@ pub enum WorkerExit {
     TimedOut,
 }
 
+#[cfg(unix)]
+type Child = crate::platform::unix::forked::ForkedChild;
+#[cfg(unix)]
+type ChildInput = std::fs::File;
+#[cfg(not(unix))]
+type Child = std::process::Child;
+#[cfg(not(unix))]
+type ChildInput = std::process::ChildStdin;
+
 pub struct WorkerProcess {
     child: Child,
-    stdin: Option<ChildStdin>,
+    stdin: Option<ChildInput>,
     lines: Receiver<String>,
     pid: u32,
 }
 
 impl WorkerProcess {
-    /// Start `exe __worker name args…` with piped stdin/stdout.
+    /// Start worker `name` with `args` and piped stdin/stdout: a fork of this process on Unix
+    /// (`exe` is not run), `exe __worker name args…` elsewhere. Registered for cleanup, in a
+    /// process group of its own.
     pub fn spawn(exe: &Path, name: &str, args: &[OsString]) -> std::io::Result<Self> {
-        let mut child = super::scratch::spawn_child(
-            Command::new(exe)
-                .arg("__worker")
-                .arg(name)
-                .args(args)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        )?;
+        #[cfg(unix)]
+        let (child, stdin, stdout) = {
+            let _ = exe;
+            let (child, pipes) = super::scratch::start_child(|| {
+                let forked =
+                    crate::platform::unix::forked::fork_worker(|io| run_forked(name, args, io))?;
+                let pid = forked.0.id();
+                Ok((forked, pid))
+            })?;
+            (child, Some(pipes.stdin), pipes.stdout)
+        };
+        #[cfg(not(unix))]
+        let (child, stdin, stdout) = {
+            use std::process::{Command, Stdio};
+            let mut child = super::scratch::spawn_child(
+                Command::new(exe)
+                    .arg("__worker")
+                    .arg(name)
+                    .args(args)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null()),
+            )?;
+            let stdout = child.stdout.take().expect("piped stdout");
+            let stdin = child.stdin.take();
+            (child, stdin, stdout)
+        };
         let pid = child.id();
-        let stdout = child.stdout.take().expect("piped stdout");
-        let stdin = child.stdin.take();
         let (tx, rx) = std::sync::mpsc::channel();
         let reader = crate::spawn::thread("worker-lines", move || {
             for line in BufReader::new(stdout).lines() {

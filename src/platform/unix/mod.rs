@@ -1,6 +1,7 @@
 //! Unix system calls used by probes (nix/libc).
 
 pub mod fileops;
+pub mod forked;
 pub mod limits;
 pub mod locks;
 pub mod mmap;

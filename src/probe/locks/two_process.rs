@@ -1,6 +1,8 @@
 //! The two-process lock checks (Unix and Windows): one child holds every lock the checks
-//! need (`__worker lock-hold KIND FILE [KIND FILE]…`, each on its own file) and this process
-//! tries each one against it, then again once the child has exited. One holder per data dir,
+//! need (`lock-hold KIND FILE [KIND FILE]…`, each on its own file, which the child opens
+//! itself) and this process tries each one against it, then again once the child has exited.
+//! A forked holder inherits none of this process's descriptors (`platform::unix::forked`
+//! closes them), so the two never share an open file description. One holder per data dir,
 //! not one per check: the proof is the same (another process holds the lock), and a process
 //! start is most of what a lock check costs.
 
@@ -14,24 +16,31 @@ use crate::probe::Sink;
 use crate::probe::worker::WorkerProcess;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Child side: take every `KIND FILE` lock, say `locked` or `error ERRNO MESSAGE` for each,
-/// in order, and hold what it took until stdin reaches EOF.
-pub(super) fn hold(args: &[OsString]) -> i32 {
+/// in order, on `out`, and hold what it took until `input` reaches EOF.
+pub(super) fn hold(args: &[OsString], input: &mut dyn Read, out: &mut dyn Write) -> i32 {
+    // One write per line (a forked holder's `out` is an unbuffered pipe), flushed: the
+    // parent waits for each answer before it tries that lock.
+    let mut say = |line: &str| {
+        let _ = out
+            .write_all(format!("{line}\n").as_bytes())
+            .and_then(|()| out.flush());
+    };
     if args.is_empty() || !args.len().is_multiple_of(2) {
-        println!("error EINVAL usage: lock-hold KIND FILE [KIND FILE]...");
+        say("error EINVAL usage: lock-hold KIND FILE [KIND FILE]...");
         return 2;
     }
     let mut calls = Vec::new();
     for pair in args.chunks(2) {
         let Some(call) = LockCall::from_name(&pair[0].to_string_lossy()) else {
-            println!(
+            say(&format!(
                 "error EINVAL unknown lock kind {}",
                 pair[0].to_string_lossy()
-            );
+            ));
             return 2;
         };
         calls.push((call, &pair[1]));
@@ -41,19 +50,25 @@ pub(super) fn hold(args: &[OsString]) -> i32 {
     for (call, path) in calls {
         match take(call, Path::new(path)) {
             Ok(file) => {
-                println!("locked");
+                say("locked");
                 held.push(file);
             }
             Err(line) => {
-                println!("{line}");
+                say(&line);
                 failed = true;
             }
         }
     }
     if !held.is_empty() {
-        let mut stdin = std::io::stdin();
         let mut buf = [0u8; 64];
-        while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+        loop {
+            match input.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
     }
     drop(held);
     i32::from(failed)
