@@ -51,7 +51,7 @@ HOSTS = 'printf "%s" > "$S/hosts" && mount --bind "$S/hosts" /etc/hosts || exit 
 # namespace changes). The binary, the smoke programs and the venv must be readable by the user.
 NONROOT = """bash "$CAL_HERE/env/nonroot.sh" 65534 "$S/aside" "$VIRTUAL_ENV" "$CAL_BIN" "$CAL_SMOKE" "$CAL_HERE" || exit 97
 mkdir -p "$S/home" && chown 65534:65534 "$S/home" || exit 97
-WRAP="setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=$S/home USER=nobody LOGNAME=nobody"
+WRAP="setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=%s USER=nobody LOGNAME=nobody"
 $WRAP test -x "$CAL_PY" -a -r "$CAL_SMOKE" -a -x "$CAL_BIN" || exit 97
 $WRAP "$CAL_PY" -c 'import numpy' || exit 97"""
 
@@ -162,10 +162,29 @@ ENVS = [
     # ---- an unprivileged user ----
     Env("nonroot-user", "check and the backend run as an unprivileged user (uid/gid 65534 via setpriv, "
         "HOME in the scratch dir) on a data dir that user owns",
-        NONROOT + '\nchown 65534:65534 "$D" || exit 97'),
+        NONROOT % "$S/home" + '\nchown 65534:65534 "$D" || exit 97'),
     Env("nonroot-foreign-dir", "check and the backend run as an unprivileged user (uid/gid 65534) on a data "
         "dir owned by root, mode 0755 (not writable by that user)",
-        NONROOT + '\nchown 0:0 "$D" && chmod 0755 "$D" || exit 97'),
+        NONROOT % "$S/home" + '\nchown 0:0 "$D" && chmod 0755 "$D" || exit 97'),
+    # ---- found while exploring the ones above ----
+    # Every backend here survives an unwritable TMPDIR or /tmp because Python's tempfile and
+    # SQLite fall back to /var/tmp: a read-only root filesystem (Kubernetes readOnlyRootFilesystem,
+    # `docker run --read-only` without a tmpfs on /tmp) takes both. The cell's own dir (data,
+    # scratch, outputs) stays writable, and the working directory is the scratch dir (an app's
+    # writable WORKDIR; the smoke frame's server log dir comes from tempfile, which would otherwise
+    # fail at import and hide the backend's own behaviour).
+    Env("tmpdirs-readonly", "/tmp and /var/tmp both read-only (a read-only root filesystem without a "
+        "tmpfs on /tmp), TMPDIR unset, working directory writable",
+        'B=$(dirname "$D"); mount --bind "$B" "$B" || exit 97\n'
+        'mount --rbind /var/tmp /var/tmp && mount -o remount,bind,ro /var/tmp || exit 97\n'
+        'mount --bind /tmp /tmp && mount -o remount,bind,ro /tmp || exit 97\n'
+        'touch /tmp/.cal-ro-test 2>/dev/null && exit 97\ntouch /var/tmp/.cal-ro-test 2>/dev/null && exit 97\n'
+        'touch "$D/.w" && rm "$D/.w" || exit 97\ncd "$S" || exit 97\nWRAP="env -u TMPDIR"'),
+    # A container run with an arbitrary uid (OpenShift, `docker run --user 65534`): HOME is
+    # /nonexistent (nobody's passwd entry), so anything that writes under ~ cannot.
+    Env("nonroot-no-home", "check and the backend run as uid/gid 65534 with HOME=/nonexistent (its passwd "
+        "home, as in a container run with an arbitrary uid) on a data dir that user owns",
+        NONROOT % "/nonexistent" + '\nchown 65534:65534 "$D" || exit 97\n[ -e /nonexistent ] && exit 97; true'),
     # ---- noexec ----
     Env("noexec-data", "the data dir bind-mounted noexec (ext4, as a /home or /data mounted noexec)",
         'mount --bind "$D" "$D" && mount -o remount,bind,noexec "$D" || exit 97'),
