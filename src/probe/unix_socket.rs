@@ -1,10 +1,11 @@
 //! Probe `unix_socket`: AF_UNIX stream sockets where backends put them — a real
 //! bind+listen+connect+accept round trip in the temp dir (`uds.tmp`) and in every data dir
 //! (`uds.data_dir`; WSL2 DrvFs and Docker Desktop bind mounts refuse it), whatever the length of
-//! the probe's own scratch path (a path over `sun_path` is bound through `/proc/self/fd`), and
-//! the check that the socket paths backends create there fit in `sun_path` (`uds.path_length`,
-//! the one observation about length, with the limit confirmed by two binds at the boundary).
-//! One host-scope job covers every target.
+//! the probe's own scratch path (a path over `sun_path` is bound through `/proc/self/fd`), the
+//! check that the socket paths backends create there fit in `sun_path` (`uds.path_length`, the
+//! one observation about length, with the limit confirmed by two binds at the boundary), and
+//! whether this user may create files in socket dirs outside the data dir
+//! (`uds.socket_dir:<dir>`, nothing written). One host-scope job covers every target.
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink, SocketSpec};
 use crate::observation::Observation;
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 mod path_length;
+mod socket_dir;
 
 pub static PROBE: ProbeDef = ProbeDef {
     name: "unix_socket",
@@ -45,6 +47,8 @@ enum Check<'a> {
         dir: bool,
         measure: bool,
     },
+    /// A socket dir outside the data dir (an absolute `[[sockets]]` base).
+    SocketDir(Vec<&'a SocketSpec>),
 }
 
 /// The system temp dir, as the target of host-level socket observations.
@@ -96,6 +100,9 @@ fn checks(ctx: &ProbeContext) -> Vec<(String, String, Check<'_>)> {
             },
         ));
     }
+    for (dir, specs) in socket_dir::dirs(&ctx.catalogue.sockets) {
+        out.push((socket_dir::id(&dir), dir, Check::SocketDir(specs)));
+    }
     out
 }
 
@@ -138,6 +145,7 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
                     };
                     path_length::observe(&target, &base, &specs, scratch.map(PathBuf::as_path))
                 }
+                Check::SocketDir(specs) => socket_dir::observe(&target, &specs),
             }
         };
         sink.emit(obs.elapsed_since(start));

@@ -1,6 +1,6 @@
 //! Tests of the `unix_socket` probe: real sockets in tempdirs, data dirs whose scratch socket
-//! path (or the dir's own path) is too long for `sun_path`, scratch errors, and the temp dir
-//! given as a data dir.
+//! path (or the dir's own path) is too long for `sun_path`, scratch errors, the temp dir given
+//! as a data dir, and socket dirs outside the data dir.
 
 use super::*;
 use crate::host::HostRoot;
@@ -182,6 +182,64 @@ fn a_short_data_dir_is_bound_by_its_path() {
     let bind = find(&obs, DATA_DIR, &dir.display().to_string());
     assert_eq!(bind.status, Status::Pass, "{bind:#?}");
     assert_eq!(bind.values["bound_via"], "path");
+}
+
+#[test]
+fn socket_dirs_outside_the_data_dir_are_checked_once_each_without_writing() {
+    let base = tempfile::tempdir().unwrap();
+    let present = base.path().join("run");
+    std::fs::create_dir(&present).unwrap();
+    let missing = base.path().join("gone");
+    let file = base.path().join("file");
+    std::fs::write(&file, b"").unwrap();
+    let (p, m, f) = (
+        present.display().to_string(),
+        missing.display().to_string(),
+        file.display().to_string(),
+    );
+    let c = ctx(
+        vec![],
+        vec![
+            spec("pg", &p, ".s.PGSQL.5432"),
+            spec("pg2", &p, ".s.PGSQL.5433"),
+            spec("pg", &m, ".s.PGSQL.5432"),
+            spec("pg", &f, "x.sock"),
+            spec("redis", "tmp", "r.sock"),
+        ],
+        scratch_in(base.path()),
+    );
+    let planned = plan(&c, None);
+    let obs = engine::run(Arc::new(c), &[&PROBE]);
+    assert_eq!(planned.len(), obs.len());
+    let dirs: Vec<&Observation> = obs
+        .iter()
+        .filter(|o| o.id.starts_with("uds.socket_dir:"))
+        .collect();
+    assert_eq!(dirs.len(), 3, "{dirs:#?}");
+    let here = find(&obs, &format!("uds.socket_dir:{p}"), &p);
+    assert_eq!(here.status, Status::Pass, "{here:#?}");
+    assert_eq!(here.values["exists"], true);
+    assert_eq!(here.values["writable"], true);
+    assert_eq!(here.values["backends"], serde_json::json!(["pg", "pg2"]));
+    assert_eq!(
+        here.values["sockets"][1],
+        present.join(".s.PGSQL.5433").display().to_string()
+    );
+    assert_eq!(
+        std::fs::read_dir(&present).unwrap().count(),
+        0,
+        "wrote in it"
+    );
+    let gone = find(&obs, &format!("uds.socket_dir:{m}"), &m);
+    assert_eq!(gone.status, Status::Pass, "{gone:#?}");
+    assert_eq!(gone.values["exists"], false);
+    assert_eq!(gone.values["stat_errno"], "ENOENT");
+    assert!(!missing.exists());
+    let not_dir = find(&obs, &format!("uds.socket_dir:{f}"), &f);
+    assert_eq!(
+        (not_dir.status, not_dir.errno.as_deref()),
+        (Status::Fail, Some("ENOTDIR"))
+    );
 }
 
 #[test]
