@@ -591,6 +591,16 @@ fn cases() -> Vec<Case> {
             none,
             Degraded,
         ),
+        // Debian's compiled-in socket dir, not writable by this user (calibration nonroot-user).
+        c(
+            "pgvector",
+            "uds.socket_dir:/var/run/postgresql",
+            false,
+            FAIL,
+            Some("EACCES"),
+            || json!({"exists": true, "writable": false}),
+            Blocked,
+        ),
         // redis
         c(
             "redis",
@@ -696,6 +706,8 @@ fn every_backend_meets_each_failure_that_matters_to_it() {
             DIR.to_string()
         } else if let Some(port) = case.id.strip_prefix("port:") {
             format!("loopback:{port}")
+        } else if let Some(dir) = case.id.strip_prefix("uds.socket_dir:") {
+            dir.to_string()
         } else {
             "host".to_string()
         };

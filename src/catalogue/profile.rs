@@ -125,7 +125,10 @@ pub struct LockFile {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Socket {
-    /// `data_dir` or `tmp`.
+    /// `data_dir`, `tmp`, or an absolute directory outside the data dir where the backend
+    /// creates its socket and the socket's lock file (PostgreSQL's compiled-in
+    /// `unix_socket_directories`, `/var/run/postgresql` on Debian): observed as
+    /// `uds.socket_dir:<dir>`, whether this user may create files there.
     pub base: String,
     /// Worst-case name relative to base.
     pub name: String,

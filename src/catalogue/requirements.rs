@@ -88,6 +88,10 @@ pub fn generated(profile: &Profile) -> Vec<Requirement> {
         });
     }
     for s in &profile.sockets {
+        if s.base.starts_with('/') {
+            out.extend(socket_dir_writable(profile, s));
+            continue;
+        }
         let (scope, where_) = if s.base == "tmp" {
             (ReqScope::Host, "the temp dir")
         } else {
@@ -190,6 +194,41 @@ fn data_dir_writable(profile: &Profile) -> Option<Requirement> {
             .into(),
         remediation_windows: None,
         source: profile.docs.clone(),
+    })
+}
+
+/// A socket in an absolute directory (outside the data dir) needs this user to be allowed to
+/// create files there. A profile with its own requirement on `uds.socket_dir:<dir>` (its own
+/// wording, remediation and source) gets no generated one.
+fn socket_dir_writable(
+    profile: &Profile,
+    s: &crate::catalogue::profile::Socket,
+) -> Option<Requirement> {
+    let probe = format!("uds.socket_dir:{}", s.base);
+    if profile.requirements.iter().any(|r| r.probe == probe) {
+        return None;
+    }
+    Some(Requirement {
+        id: format!("socket-dir-{}", s.name.trim_start_matches('.')),
+        probe,
+        scope: ReqScope::Host,
+        effect: Effect::Block,
+        versions: s.versions.clone(),
+        os: vec![],
+        arch: vec![],
+        expect: None,
+        errnos: vec![],
+        violated_when_applicable: false,
+        remediation_windows: None,
+        explain: format!(
+            "{} creates its unix socket {} in {}, and this user may not create files there.",
+            profile.name, s.name, s.base
+        ),
+        remediation: format!(
+            "Run {} as a user who may write {}, or configure its socket into a directory this user can write.",
+            profile.name, s.base
+        ),
+        source: s.source.clone(),
     })
 }
 

@@ -135,7 +135,8 @@ pub struct ScratchError {
 #[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct SocketSpec {
     pub backend: String,
-    /// `data_dir` (relative to the data dir) or `tmp` (relative to the temp dir).
+    /// `data_dir` (relative to the data dir), `tmp` (relative to the temp dir), or an absolute
+    /// directory (checked by `uds.socket_dir:<dir>`, not for length).
     pub base: String,
     /// The socket's name, relative to base (worst case, e.g. `tmpXXXXXXXX_<36 chars>.sock`).
     pub name: String,

@@ -1,8 +1,11 @@
 //! Probe `unix_socket`: AF_UNIX stream sockets where backends put them — a real
 //! bind+listen+connect+accept round trip in the temp dir (`uds.tmp`) and in every data dir
-//! (`uds.data_dir`; WSL2 DrvFs and Docker Desktop bind mounts refuse it), and the check that
-//! the socket paths backends create there fit in `sun_path` (`uds.path_length`), with the
-//! limit confirmed by two binds at the boundary. One host-scope job covers every target.
+//! (`uds.data_dir`; WSL2 DrvFs and Docker Desktop bind mounts refuse it), whatever the length of
+//! the probe's own scratch path (a path over `sun_path` is bound through `/proc/self/fd`), the
+//! check that the socket paths backends create there fit in `sun_path` (`uds.path_length`, the
+//! one observation about length, with the limit confirmed by two binds at the boundary), and
+//! whether this user may create files in socket dirs outside the data dir
+//! (`uds.socket_dir:<dir>`, nothing written). One host-scope job covers every target.
 
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink, SocketSpec};
 use crate::observation::Observation;
@@ -10,6 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 mod path_length;
+mod socket_dir;
 
 pub static PROBE: ProbeDef = ProbeDef {
     name: "unix_socket",
@@ -43,6 +47,8 @@ enum Check<'a> {
         dir: bool,
         measure: bool,
     },
+    /// A socket dir outside the data dir (an absolute `[[sockets]]` base).
+    SocketDir(Vec<&'a SocketSpec>),
 }
 
 /// The system temp dir, as the target of host-level socket observations.
@@ -55,14 +61,14 @@ fn temp_target() -> (String, PathBuf) {
     (s, dir)
 }
 
-fn checks(ctx: &ProbeContext) -> Vec<(&'static str, String, Check<'_>)> {
+fn checks(ctx: &ProbeContext) -> Vec<(String, String, Check<'_>)> {
     let (tmp_target, tmp_dir) = temp_target();
-    let mut out = vec![(TMP, tmp_target.clone(), Check::Tmp)];
+    let mut out = vec![(TMP.to_string(), tmp_target.clone(), Check::Tmp)];
     let dirs: Vec<&DataDir> = ctx.data_dirs.iter().collect();
     let tmp_is_a_data_dir = dirs.iter().any(|d| d.target() == tmp_target);
     if !tmp_is_a_data_dir {
         out.push((
-            PATH_LENGTH,
+            PATH_LENGTH.to_string(),
             tmp_target.clone(),
             Check::PathLength {
                 target: tmp_target.clone(),
@@ -80,10 +86,10 @@ fn checks(ctx: &ProbeContext) -> Vec<(&'static str, String, Check<'_>)> {
             continue;
         }
         seen.push(target.clone());
-        out.push((DATA_DIR, target.clone(), Check::DataDir(d)));
+        out.push((DATA_DIR.to_string(), target.clone(), Check::DataDir(d)));
         let is_tmp = target == tmp_target;
         out.push((
-            PATH_LENGTH,
+            PATH_LENGTH.to_string(),
             target.clone(),
             Check::PathLength {
                 target,
@@ -93,6 +99,9 @@ fn checks(ctx: &ProbeContext) -> Vec<(&'static str, String, Check<'_>)> {
                 measure: is_tmp,
             },
         ));
+    }
+    for (dir, specs) in socket_dir::dirs(&ctx.catalogue.sockets) {
+        out.push((socket_dir::id(&dir), dir, Check::SocketDir(specs)));
     }
     out
 }
@@ -113,7 +122,7 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
         let start = Instant::now();
         let obs = if !cfg!(any(unix, windows)) {
             Observation::skipped(
-                id,
+                &id,
                 &target,
                 "AF_UNIX probes are not implemented on this OS yet",
             )
@@ -136,6 +145,7 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
                     };
                     path_length::observe(&target, &base, &specs, scratch.map(PathBuf::as_path))
                 }
+                Check::SocketDir(specs) => socket_dir::observe(&target, &specs),
             }
         };
         sink.emit(obs.elapsed_since(start));
@@ -170,13 +180,29 @@ fn round_trip_in(
     };
     let path = scratch.join(if id == TMP { "t.sock" } else { "d.sock" });
     let length = path_length::byte_len(&path);
+    let shown = crate::host::shown(&path);
     let obs = match sys::round_trip(&path, STEP_TIMEOUT) {
-        Ok(()) => Observation::pass(
+        Ok(via) => {
+            let how = match via {
+                "path" => String::new(),
+                _ => format!(
+                    " (bound through /proc/self/fd/<fd of its dir>/: the full path is {length} bytes, over sun_path; uds.path_length judges lengths)"
+                ),
+            };
+            Observation::pass(
+                id,
+                target,
+                format!("bind+listen+connect+accept and one byte each way on {shown}{how}"),
+            )
+            .with("bound_via", via)
+        }
+        // The path is too long and this system has no shorter route to the dir: nothing was
+        // asked of the directory's filesystem, so nothing about it was observed.
+        Err(("address", _)) => Observation::skipped(
             id,
             target,
             format!(
-                "bind+listen+connect+accept and one byte each way on {}",
-                crate::host::shown(&path)
+                "the socket path {shown} is {length} bytes, over sun_path, and this system offers no shorter route to the dir (/proc/self/fd): not observed (uds.path_length judges lengths)"
             ),
         ),
         Err((step, e)) => Observation::from_io_error(id, target, step, &e),
@@ -192,25 +218,30 @@ mod sys {
     use std::path::Path;
     use std::time::Duration;
 
+    /// The round trip, and how the socket was bound (`path` or `proc_fd`).
     #[cfg(unix)]
     pub fn round_trip(
         path: &Path,
         timeout: Duration,
-    ) -> Result<(), (&'static str, std::io::Error)> {
-        crate::platform::unix::uds::round_trip(path, timeout).map_err(|e| (e.step, e.error))
+    ) -> Result<&'static str, (&'static str, std::io::Error)> {
+        crate::platform::unix::uds::round_trip(path, timeout)
+            .map(|via| via.as_str())
+            .map_err(|e| (e.step, e.error))
     }
     #[cfg(windows)]
     pub fn round_trip(
         path: &Path,
         timeout: Duration,
-    ) -> Result<(), (&'static str, std::io::Error)> {
-        crate::platform::windows::uds::round_trip(path, timeout).map_err(|e| (e.step, e.error))
+    ) -> Result<&'static str, (&'static str, std::io::Error)> {
+        crate::platform::windows::uds::round_trip(path, timeout)
+            .map(|()| "path")
+            .map_err(|e| (e.step, e.error))
     }
     #[cfg(not(any(unix, windows)))]
     pub fn round_trip(
         _path: &Path,
         _timeout: Duration,
-    ) -> Result<(), (&'static str, std::io::Error)> {
+    ) -> Result<&'static str, (&'static str, std::io::Error)> {
         Err(("socket", std::io::ErrorKind::Unsupported.into()))
     }
 }

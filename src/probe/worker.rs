@@ -74,7 +74,7 @@ impl WorkerProcess {
     /// process group of its own.
     pub fn spawn(exe: &Path, name: &str, args: &[OsString]) -> std::io::Result<Self> {
         #[cfg(unix)]
-        let (child, stdin, stdout) = {
+        let (mut child, stdin, stdout) = {
             let _ = exe;
             let (child, pipes) = super::scratch::start_child(|| {
                 let forked =
@@ -85,7 +85,7 @@ impl WorkerProcess {
             (child, Some(pipes.stdin), pipes.stdout)
         };
         #[cfg(not(unix))]
-        let (child, stdin, stdout) = {
+        let (mut child, stdin, stdout) = {
             use std::process::{Command, Stdio};
             let mut child = super::scratch::spawn_child(
                 Command::new(exe)

@@ -45,6 +45,21 @@ echo $$ > "$CG/cgroup.procs" || exit 97
 PIDSCG = """CG=$(bash "$CAL_HERE/env/cgroup.sh" create pids "$CAL_TAG" %d) || exit 97
 echo $$ > "$CG/cgroup.procs" || exit 97"""
 
+# A hosts file made in the scratch dir and bind-mounted over /etc/hosts (only in the cell's
+# mount namespace). The %s is the file's text as a printf format.
+HOSTS = 'printf "%s" > "$S/hosts" && mount --bind "$S/hosts" /etc/hosts || exit 97'
+
+# Run both check and the smoke program as uid/gid 65534 (nobody). The venv is under
+# $CALIBRATION_HOME (by default /root/.cache/...), and /root is often 0700: inside the cell's mount
+# namespace only, a 0755 tmpfs is put over the top directory of that path that the user cannot
+# traverse, with the original subtrees bind-mounted back at the same paths (nothing outside the
+# namespace changes). The binary, the smoke programs and the venv must be readable by the user.
+NONROOT = """bash "$CAL_HERE/env/nonroot.sh" 65534 "$S/aside" "$VIRTUAL_ENV" "$CAL_BIN" "$CAL_SMOKE" "$CAL_HERE" || exit 97
+mkdir -p "$S/home" && chown 65534:65534 "$S/home" || exit 97
+WRAP="setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=%s USER=nobody LOGNAME=nobody"
+$WRAP test -x "$CAL_PY" -a -r "$CAL_SMOKE" -a -x "$CAL_BIN" || exit 97
+$WRAP "$CAL_PY" -c 'import numpy' || exit 97"""
+
 ENVS = [
     Env("healthy", "the data dir on the machine's disk (ext4), nothing broken"),
     Env("read-only", "the data dir bind-mounted read-only (ext4, ro)",
@@ -112,6 +127,74 @@ ENVS = [
         "(a container started with --pids-limit 24)", PIDSCG % 24),
     Env("store-in-use", "a first instance of the same backend holds its store in the data dir (servers on "
         "their default port) while check and the second instance run", hold=True),
+    # ---- name resolution of "localhost" (clients connect to "localhost", servers bind it) ----
+    # /etc/hosts is replaced only inside the cell's mount namespace (a bind mount over the file).
+    Env("ipv6-lo-disabled", "IPv6 disabled in the cell's network namespace (net.ipv6.conf.{all,lo}."
+        "disable_ipv6=1, so ::1 does not exist) while /etc/hosts still maps localhost to ::1 (Debian's "
+        "default hosts file), as on hosts booted with ipv6.disable or WSL/Docker setups",
+        HOSTS % r"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + "\n"
+        "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.lo.disable_ipv6=1 || exit 97\n"
+        '[ -z "$(ip -6 addr show dev lo)" ] || exit 97'),
+    Env("hosts-no-localhost", "an /etc/hosts with no `localhost` line (nsswitch `hosts: files dns`; the "
+        "namespace has no route to the DNS server, so getaddrinfo(\"localhost\") fails)",
+        HOSTS % r"127.0.0.1\tmyhost\n" + "\n"
+        'getent hosts localhost >/dev/null && exit 97; true'),
+    Env("hosts-localhost-v6-first", "/etc/hosts maps localhost to ::1 before 127.0.0.1 (IPv6 up on "
+        "loopback): localhost resolves to ::1 first while servers may listen on 127.0.0.1 only",
+        HOSTS % r"::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\tlocalhost\n" + "\n"
+        '[ "$(getent ahosts localhost | head -1 | cut -d" " -f1)" = ::1 ] || exit 97'),
+    # ---- inodes: bytes free, no (or few) files left ----
+    Env("inodes-exhausted", "the data dir is a 512 MiB tmpfs whose inodes are all used (nr_inodes=8, "
+        "the rest taken by empty files): bytes are free but creating a file fails with ENOSPC",
+        'mount -t tmpfs -o size=512m,nr_inodes=8 tmpfs "$D" || exit 97\n'
+        'i=0; while touch "$D/.inode$i" 2>/dev/null; do i=$((i+1)); [ $i -gt 64 ] && exit 97; done\n'
+        '[ "$(df --output=iavail "$D" | tail -1 | tr -d " ")" = 0 ] || exit 97'),
+    # 512 MiB so that free bytes stay far above every free-space floor (64 MiB block, 128 MiB
+    # degrade): at size=64m the floor of pgvector and qdrant-edge equals the tmpfs size and the
+    # verdict flipped with the few KiB check's own probes had in the dir at the statvfs.
+    # Final inode counts after the smoke on ext4: pgvector ~1000, qdrant-edge 29, milvus-lite 11,
+    # lancedb 10, chroma 8, qdrant-local 7, redis 3, the single-file stores 2 (with the dir).
+    Env("inodes-low", "the data dir is a 512 MiB tmpfs with only 24 inodes (nr_inodes; CAL_INODES "
+        "overrides): enough for check's own probes and the small stores, not for PostgreSQL's initdb "
+        "(~1000 files) or a qdrant-edge shard (29)",
+        'mount -t tmpfs -o size=512m,nr_inodes=${CAL_INODES:-24} tmpfs "$D" || exit 97'),
+    # ---- the temp dir ----
+    Env("tmpdir-unwritable", "TMPDIR (both runs) names a read-only directory (an ro bind mount, so root "
+        "cannot write it either); /tmp itself is fine",
+        'mkdir -p "$S/rotmp" && mount --bind "$S/rotmp" "$S/rotmp" && mount -o remount,bind,ro "$S/rotmp" '
+        '|| exit 97\ntouch "$S/rotmp/x" 2>/dev/null && exit 97\nWRAP="env TMPDIR=$S/rotmp"'),
+    Env("tmp-readonly", "/tmp is read-only (ro bind remount inside the cell's mount namespace), TMPDIR unset",
+        'mount --bind /tmp /tmp && mount -o remount,bind,ro /tmp || exit 97\n'
+        'touch /tmp/.cal-ro-test 2>/dev/null && exit 97\nWRAP="env -u TMPDIR"'),
+    # ---- an unprivileged user ----
+    Env("nonroot-user", "check and the backend run as an unprivileged user (uid/gid 65534 via setpriv, "
+        "HOME in the scratch dir) on a data dir that user owns",
+        NONROOT % "$S/home" + '\nchown 65534:65534 "$D" || exit 97'),
+    Env("nonroot-foreign-dir", "check and the backend run as an unprivileged user (uid/gid 65534) on a data "
+        "dir owned by root, mode 0755 (not writable by that user)",
+        NONROOT % "$S/home" + '\nchown 0:0 "$D" && chmod 0755 "$D" || exit 97'),
+    # ---- found while exploring the ones above ----
+    # Every backend here survives an unwritable TMPDIR or /tmp because Python's tempfile and
+    # SQLite fall back to /var/tmp: a read-only root filesystem (Kubernetes readOnlyRootFilesystem,
+    # `docker run --read-only` without a tmpfs on /tmp) takes both. The cell's own dir (data,
+    # scratch, outputs) stays writable, and the working directory is the scratch dir (an app's
+    # writable WORKDIR; the smoke frame's server log dir comes from tempfile, which would otherwise
+    # fail at import and hide the backend's own behaviour).
+    Env("tmpdirs-readonly", "/tmp and /var/tmp both read-only (a read-only root filesystem without a "
+        "tmpfs on /tmp), TMPDIR unset, working directory writable",
+        'B=$(dirname "$D"); mount --bind "$B" "$B" || exit 97\n'
+        'mount --rbind /var/tmp /var/tmp && mount -o remount,bind,ro /var/tmp || exit 97\n'
+        'mount --bind /tmp /tmp && mount -o remount,bind,ro /tmp || exit 97\n'
+        'touch /tmp/.cal-ro-test 2>/dev/null && exit 97\ntouch /var/tmp/.cal-ro-test 2>/dev/null && exit 97\n'
+        'touch "$D/.w" && rm "$D/.w" || exit 97\ncd "$S" || exit 97\nWRAP="env -u TMPDIR"'),
+    # A container run with an arbitrary uid (OpenShift, `docker run --user 65534`): HOME is
+    # /nonexistent (nobody's passwd entry), so anything that writes under ~ cannot.
+    Env("nonroot-no-home", "check and the backend run as uid/gid 65534 with HOME=/nonexistent (its passwd "
+        "home, as in a container run with an arbitrary uid) on a data dir that user owns",
+        NONROOT % "/nonexistent" + '\nchown 65534:65534 "$D" || exit 97\n[ -e /nonexistent ] && exit 97; true'),
+    # ---- noexec ----
+    Env("noexec-data", "the data dir bind-mounted noexec (ext4, as a /home or /data mounted noexec)",
+        'mount --bind "$D" "$D" && mount -o remount,bind,noexec "$D" || exit 97'),
 ]
 
 

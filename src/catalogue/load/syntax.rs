@@ -20,6 +20,13 @@ pub(crate) fn probe_scopes(probe: &str) -> Result<&'static [ReqScope], String> {
             Err(format!("`{probe}`: needs a relative path"))
         };
     }
+    if let Some(dir) = probe.strip_prefix("uds.socket_dir:") {
+        return if is_absolute_dir(dir) {
+            Ok(HOST)
+        } else {
+            Err(format!("`{probe}`: needs an absolute directory"))
+        };
+    }
     if let Some(kind) = probe.strip_prefix("store:") {
         return if crate::probe::stores::discover::KINDS.contains(&kind) {
             Ok(DATA_DIR)
@@ -86,6 +93,14 @@ pub(crate) fn is_relative_path(path: &str) -> bool {
         && !path.split(['/', '\\']).any(|part| part == "..")
 }
 
+/// An absolute Unix directory such as `/var/run/postgresql`: no `..`, no whitespace, not `/`.
+pub(crate) fn is_absolute_dir(path: &str) -> bool {
+    path.starts_with('/')
+        && path.len() > 1
+        && !path.chars().any(char::is_whitespace)
+        && !path.split('/').any(|part| part == "..")
+}
+
 pub(crate) fn is_url(text: &str) -> bool {
     let rest = text
         .strip_prefix("https://")
@@ -134,7 +149,14 @@ mod tests {
         assert_eq!(probe_scopes("lockfile:.lock"), Ok(&[ReqScope::DataDir][..]));
         assert_eq!(probe_scopes("uds.tmp"), Ok(&[ReqScope::Host][..]));
         assert_eq!(probe_scopes("uds.path_length").map(<[_]>::len), Ok(2));
+        assert_eq!(
+            probe_scopes("uds.socket_dir:/var/run/postgresql"),
+            Ok(&[ReqScope::Host][..])
+        );
         for bad in [
+            "uds.socket_dir:run/postgresql",
+            "uds.socket_dir:/",
+            "uds.socket_dir:/a/../b",
             "port:0",
             "port:70000",
             "port:x",

@@ -250,3 +250,60 @@ fn line_column_counts_characters() {
     );
     assert_eq!(line_column(text, 999), (3, 1));
 }
+
+/// A socket in an absolute dir: a generated blocking requirement on `uds.socket_dir:<dir>`
+/// unless the profile states its own; a requirement on a dir the profile does not list, or a
+/// relative base, is refused.
+#[test]
+fn a_socket_dir_outside_the_data_dir_is_a_requirement_on_its_own_observation() {
+    use crate::catalogue::profile::Socket;
+    let mut profile = parse_profile(Path::new("m.toml"), MINIMAL).unwrap();
+    profile.sockets.push(Socket {
+        base: "/var/run/mystore".into(),
+        name: ".s.MY.1".into(),
+        versions: None,
+        source: "https://example.org/socket".into(),
+    });
+    assert_eq!(validate(&profile), Ok(()));
+    let generated = crate::catalogue::requirements::generated(&profile);
+    let dir_req: Vec<&Requirement> = generated
+        .iter()
+        .filter(|r| r.probe.starts_with("uds."))
+        .collect();
+    assert_eq!(dir_req.len(), 1, "{dir_req:#?}");
+    assert_eq!(dir_req[0].probe, "uds.socket_dir:/var/run/mystore");
+    assert_eq!(
+        (dir_req[0].scope, dir_req[0].effect),
+        (ReqScope::Host, Effect::Block)
+    );
+    // The profile's own requirement on that dir replaces the generated one.
+    profile.requirements.push(requirement(
+        "own-socket-dir",
+        "uds.socket_dir:/var/run/mystore",
+        ReqScope::Host,
+    ));
+    assert_eq!(validate(&profile), Ok(()));
+    assert!(
+        !crate::catalogue::requirements::generated(&profile)
+            .iter()
+            .any(|r| r.probe.starts_with("uds."))
+    );
+    profile.requirements.push(requirement(
+        "other-dir",
+        "uds.socket_dir:/run/other",
+        ReqScope::Host,
+    ));
+    profile.sockets.push(Socket {
+        base: "run/relative".into(),
+        name: "x.sock".into(),
+        versions: None,
+        source: "https://example.org/socket".into(),
+    });
+    let text = problems(&profile);
+    for needle in [
+        "add a [[sockets]] entry with base = \"/run/other\"",
+        "`base` must be `data_dir`, `tmp` or an absolute directory, not `run/relative`",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+}

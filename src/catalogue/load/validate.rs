@@ -1,7 +1,9 @@
 //! Catalogue rules a parsed profile must follow beyond its schema: ids, sources, probe id
 //! families and their scopes, version ranges, and well-formed `expect` predicates.
 
-use super::syntax::{is_kebab, is_relative_path, is_source, is_url, probe_scopes, scope_name};
+use super::syntax::{
+    is_absolute_dir, is_kebab, is_relative_path, is_source, is_url, probe_scopes, scope_name,
+};
 use crate::catalogue::profile::{Expect, Profile, Requirement};
 use crate::catalogue::version::{Version, VersionRange};
 use std::collections::HashSet;
@@ -135,9 +137,9 @@ pub fn validate_located(profile: &Profile) -> Vec<(Option<Locus>, String)> {
     }
     for (i, socket) in profile.sockets.iter().enumerate() {
         let at = format!("sockets[{i}]");
-        if socket.base != "data_dir" && socket.base != "tmp" {
+        if socket.base != "data_dir" && socket.base != "tmp" && !is_absolute_dir(&socket.base) {
             problem(format!(
-                "{at}: `base` must be `data_dir` or `tmp`, not `{}`",
+                "{at}: `base` must be `data_dir`, `tmp` or an absolute directory, not `{}`",
                 socket.base
             ));
         }
@@ -212,6 +214,17 @@ pub fn validate_located(profile: &Profile) -> Vec<(Option<Locus>, String)> {
         }
         if !ids.insert(requirement.id.as_str()) {
             problem("id", format!("{at}: duplicate requirement id"));
+        }
+        if let Some(dir) = requirement.probe.strip_prefix("uds.socket_dir:")
+            && !profile.sockets.iter().any(|s| s.base == dir)
+        {
+            problem(
+                "probe",
+                format!(
+                    "{at}: `{}` is observed only for a socket dir the profile lists: add a [[sockets]] entry with base = \"{dir}\"",
+                    requirement.probe
+                ),
+            );
         }
         check_requirement(&at, requirement, has_package, &mut problem);
     }

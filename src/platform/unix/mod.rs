@@ -1,5 +1,6 @@
 //! Unix system calls used by probes (nix/libc).
 
+pub mod access;
 pub mod fileops;
 pub mod forked;
 pub mod limits;

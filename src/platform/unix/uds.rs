@@ -1,7 +1,9 @@
 //! AF_UNIX stream sockets built with libc directly, so paths of any length reach the kernel
 //! (std and nix refuse long paths themselves, which would hide the kernel's own answer):
-//! the `sun_path` capacity, a bind+listen+connect+accept round trip, and a bare bind used to
-//! measure the path-length limit.
+//! the `sun_path` capacity, a bind+listen+connect+accept round trip (through
+//! `/proc/self/fd/<dirfd>/` on Linux when the full path would not fit, so the round trip observes
+//! the directory's filesystem, not the length of the caller's path), a bare bind used to measure
+//! the path-length limit.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -28,10 +30,41 @@ fn at(step: &'static str) -> impl Fn(io::Error) -> StepError {
     move |error| StepError { step, error }
 }
 
+/// How a round trip reached its socket file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundVia {
+    /// The full path fit in `sun_path`.
+    Path,
+    /// `/proc/self/fd/<fd>/<name>` with an `O_PATH` descriptor of the socket's directory
+    /// (Linux): the full path was too long for `sun_path`.
+    ProcFd,
+}
+
+impl BoundVia {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BoundVia::Path => "path",
+            BoundVia::ProcFd => "proc_fd",
+        }
+    }
+}
+
 /// socket, bind at `path`, listen, connect, accept, one byte each way; the socket file is
 /// removed again. `timeout` bounds connect, accept and the reads (SO_SNDTIMEO/SO_RCVTIMEO).
-pub fn round_trip(path: &Path, timeout: Duration) -> Result<(), StepError> {
-    let (addr, len) = sockaddr(path.as_os_str().as_bytes()).map_err(at("address"))?;
+/// A `path` too long for `sun_path` is bound through `/proc/self/fd/<fd>/<name>`, `fd` an
+/// `O_PATH` descriptor of its directory (Linux); elsewhere, or without `/proc`, that is step
+/// `address`, ENAMETOOLONG, before any syscall on the directory.
+pub fn round_trip(path: &Path, timeout: Duration) -> Result<BoundVia, StepError> {
+    let full = path.as_os_str().as_bytes();
+    if full.len() < sun_path_capacity() {
+        return round_trip_at(full, path, timeout).map(|()| BoundVia::Path);
+    }
+    round_trip_via_dir_fd(path, timeout).map(|()| BoundVia::ProcFd)
+}
+
+/// The round trip on the socket address `addr_path`, whose file is `path`.
+fn round_trip_at(addr_path: &[u8], path: &Path, timeout: Duration) -> Result<(), StepError> {
+    let (addr, len) = sockaddr(addr_path).map_err(at("address"))?;
     let server = stream_socket().map_err(at("socket"))?;
     set_timeouts(&server, timeout).map_err(at("setsockopt"))?;
     // SAFETY: addr/len describe a valid sockaddr_un built above.
@@ -39,6 +72,44 @@ pub fn round_trip(path: &Path, timeout: Duration) -> Result<(), StepError> {
     let result = serve_one(&server, &addr, len, timeout);
     let _ = std::fs::remove_file(path);
     result
+}
+
+#[cfg(target_os = "linux")]
+fn round_trip_via_dir_fd(path: &Path, timeout: Duration) -> Result<(), StepError> {
+    let too_long = || StepError {
+        step: "address",
+        error: io::Error::from_raw_os_error(libc::ENAMETOOLONG),
+    };
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(too_long());
+    };
+    if !Path::new("/proc/self/fd").is_dir() {
+        return Err(too_long());
+    }
+    let dir_c = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(|_| too_long())?;
+    // SAFETY: a valid NUL-terminated path; a non-negative result is an fd we own.
+    let fd = cvt(unsafe {
+        libc::open(
+            dir_c.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    })
+    .map_err(at("open"))?;
+    let dir_fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut short = format!("/proc/self/fd/{}/", dir_fd.as_raw_fd()).into_bytes();
+    short.extend_from_slice(name.as_bytes());
+    if short.len() >= sun_path_capacity() {
+        return Err(too_long());
+    }
+    round_trip_at(&short, path, timeout)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn round_trip_via_dir_fd(_path: &Path, _timeout: Duration) -> Result<(), StepError> {
+    Err(StepError {
+        step: "address",
+        error: io::Error::from_raw_os_error(libc::ENAMETOOLONG),
+    })
 }
 
 fn serve_one(
@@ -209,6 +280,27 @@ mod tests {
         let p = d.path().join("s.sock");
         round_trip(&p, Duration::from_millis(200)).unwrap();
         assert!(!p.exists());
+    }
+
+    #[test]
+    fn a_path_over_sun_path_is_bound_through_the_dirs_fd_on_linux() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("x".repeat(sun_path_capacity()));
+        std::fs::create_dir(&dir).unwrap();
+        let p = dir.join("s.sock");
+        let got = round_trip(&p, Duration::from_millis(200));
+        if cfg!(target_os = "linux") {
+            assert_eq!(got.unwrap(), BoundVia::ProcFd);
+        } else {
+            let err = got.unwrap_err();
+            assert_eq!(err.step, "address");
+        }
+        assert!(!p.exists());
+        let short = d.path().join("s.sock");
+        assert_eq!(
+            round_trip(&short, Duration::from_millis(200)).unwrap(),
+            BoundVia::Path
+        );
     }
 
     #[test]
