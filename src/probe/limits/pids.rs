@@ -268,15 +268,20 @@ fn threads_of(pid: &str) -> Option<u64> {
 /// is the parent's, `getpid()` names another process there (pids in `children` files are the
 /// mounted `/proc`'s own).
 fn own_tree_tasks() -> u64 {
+    own_tree()
+        .iter()
+        .map(|pid| threads_of(pid).unwrap_or(0))
+        .sum()
+}
+
+/// This process (`self`) and its descendants, as `/proc` names them.
+fn own_tree() -> Vec<String> {
     let mut todo = vec!["self".to_string()];
-    let mut total = 0;
-    let mut seen = 0;
+    let mut tree = Vec::new();
     while let Some(pid) = todo.pop() {
-        seen += 1;
-        if seen > MAX_OWN_PROCESSES {
+        if tree.len() >= MAX_OWN_PROCESSES {
             break;
         }
-        total += threads_of(&pid).unwrap_or(0);
         for task in std::fs::read_dir(format!("/proc/{pid}/task"))
             .into_iter()
             .flatten()
@@ -286,8 +291,9 @@ fn own_tree_tasks() -> u64 {
                 todo.extend(children.split_whitespace().map(str::to_string));
             }
         }
+        tree.push(pid);
     }
-    total
+    tree
 }
 
 /// Tasks of this process's real user, summed over `/proc` (what RLIMIT_NPROC counts).
