@@ -56,11 +56,10 @@ where
         .map_err(own)
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
-    #[cfg(unix)]
     #[test]
     fn a_marked_error_keeps_its_errno_name_and_says_whose_it_is() {
         let eagain = || io::Error::from_raw_os_error(libc::EAGAIN);
