@@ -226,9 +226,13 @@ fn rlimit_side(_own: u64) -> Option<RlimitSide> {
 }
 
 /// Linux exempts the root user and tasks with CAP_SYS_RESOURCE or CAP_SYS_ADMIN from
-/// RLIMIT_NPROC (kernel/fork.c, copy_process).
+/// RLIMIT_NPROC (kernel/fork.c, copy_process). Elsewhere (macOS, the BSDs) it counts processes,
+/// not threads, so it says nothing about the thread pools the floors measure.
 #[cfg(unix)]
 fn nproc_enforced() -> Result<(), &'static str> {
+    if !cfg!(target_os = "linux") {
+        return Err("on this OS it counts processes, not the threads a backend starts");
+    }
     if nix::unistd::getuid().is_root() {
         return Err("the real user is root, which the kernel exempts");
     }
