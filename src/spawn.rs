@@ -6,7 +6,14 @@
 //! task limit itself is observed by `limits.pids`.
 
 use std::io;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long a refused thread or process start is tried again: under a task limit the tool's
+/// own short-lived threads end within milliseconds and give their slots back.
+const RETRY_FOR: Duration = Duration::from_millis(150);
+const RETRY_STEP: Duration = Duration::from_millis(3);
 
 /// The tool could not start a thread or process of its own.
 #[derive(Debug)]
@@ -44,8 +51,30 @@ pub fn own_cause(err: &io::Error) -> Option<&io::Error> {
         .map(|o| &o.0)
 }
 
-/// A named thread, or the marked error when the OS refuses it.
-pub fn thread<F, T>(name: &str, f: F) -> io::Result<JoinHandle<T>>
+/// Whether the OS refused to start a task for want of one (EAGAIN: the task limit), which
+/// may pass as other tasks end.
+fn refused_for_now(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::WouldBlock
+}
+
+/// `start()`, tried again for up to RETRY_FOR while the OS refuses it for want of a task;
+/// a failure that remains is marked as the tool's own.
+pub fn retrying<T>(mut start: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    let until = Instant::now() + RETRY_FOR;
+    loop {
+        match start() {
+            Err(e) if refused_for_now(&e) && Instant::now() < until => {
+                std::thread::sleep(RETRY_STEP)
+            }
+            Err(e) if refused_for_now(&e) => return Err(own(e)),
+            other => return other,
+        }
+    }
+}
+
+/// A named thread tried once, or the marked error: for callers with a fallback of their own
+/// (the probe pool runs on the threads it got, the agent answers on its own thread).
+pub fn thread_once<F, T>(name: &str, f: F) -> io::Result<JoinHandle<T>>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -54,6 +83,27 @@ where
         .name(name.into())
         .spawn(f)
         .map_err(own)
+}
+
+/// A named thread (tried again while the task limit refuses it), or the marked error.
+pub fn thread<F, T>(name: &str, f: F) -> io::Result<JoinHandle<T>>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    // The closure is handed to each attempt through a shared slot: a refused spawn drops
+    // only its copy of the slot, never the work.
+    let slot = Arc::new(Mutex::new(Some(f)));
+    retrying(|| {
+        let slot = Arc::clone(&slot);
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                // Only a thread that started runs, and only one starts: the work is still there.
+                let f = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+                f.expect("one started thread takes the work")()
+            })
+    })
 }
 
 #[cfg(all(test, unix))]

@@ -283,7 +283,7 @@ impl Pool {
             Arc::clone(&self.runs),
             self.tx.clone(),
         );
-        let spawned = crate::spawn::thread("probe-pool", move || {
+        let spawned = crate::spawn::thread_once("probe-pool", move || {
             loop {
                 if Instant::now() >= ctx.deadline {
                     break;

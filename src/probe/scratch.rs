@@ -128,7 +128,7 @@ pub fn spawn_child(cmd: &mut std::process::Command) -> std::io::Result<std::proc
 /// Start a child with `start` (which returns it and its pid; it must make the child lead its
 /// own process group) and register it, under the same lock and with the same refusal after a
 /// signal as `spawn_child`. A forked worker (`platform::unix::forked`) starts this way.
-pub fn start_child<T>(start: impl FnOnce() -> std::io::Result<(T, u32)>) -> std::io::Result<T> {
+pub fn start_child<T>(start: impl FnMut() -> std::io::Result<(T, u32)>) -> std::io::Result<T> {
     let mut children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
     if interrupted() {
         return Err(std::io::Error::new(
@@ -136,7 +136,8 @@ pub fn start_child<T>(start: impl FnOnce() -> std::io::Result<(T, u32)>) -> std:
             "not started: the run was interrupted",
         ));
     }
-    let (child, pid) = start()?;
+    // Under a task limit a start refused now may pass in a moment (spawn::retrying).
+    let (child, pid) = crate::spawn::retrying(start)?;
     children.push(pid);
     Ok(child)
 }

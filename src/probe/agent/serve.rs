@@ -46,7 +46,7 @@ pub fn worker_main(_args: &[std::ffi::OsString]) -> i32 {
         let creating = (req["op"] == "scratch").then(scratch::in_flight);
         let request = Arc::new(req);
         let (req, ctx, to) = (Arc::clone(&request), context.clone(), Arc::clone(&out));
-        let spawned = crate::spawn::thread("agent-request", move || {
+        let spawned = crate::spawn::thread_once("agent-request", move || {
             answer(id, &req, ctx.as_ref(), &to);
             drop(creating);
         });
@@ -96,7 +96,7 @@ fn run_probe(id: u64, req: &Value, ctx: &Arc<ProbeContext>, out: &Out) {
     let ctx2 = Arc::clone(ctx);
     let sink = Sink::new(tx, 0);
     let inline = sink.clone();
-    let spawned = crate::spawn::thread("agent-probe", move || {
+    let spawned = crate::spawn::thread_once("agent-probe", move || {
         let dir: Option<&DataDir> = dir_index.map(|i| &ctx2.data_dirs[i]);
         (probe.run)(&ctx2, dir, &sink);
     });

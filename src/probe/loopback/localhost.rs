@@ -22,16 +22,14 @@ pub(super) struct Resolving {
 pub(super) fn start_resolving() -> Resolving {
     let (tx, rx) = mpsc::channel();
     let started = Instant::now();
-    let spawned = std::thread::Builder::new()
-        .name("resolve-localhost".into())
-        .spawn(move || {
-            let start = Instant::now();
-            let result = ("localhost", 0)
-                .to_socket_addrs()
-                .map(|addrs| addrs.map(|a| a.ip()).collect::<Vec<_>>())
-                .map_err(|e| e.to_string());
-            let _ = tx.send((result, start.elapsed()));
-        });
+    let spawned = crate::spawn::thread("resolve-localhost", move || {
+        let start = Instant::now();
+        let result = ("localhost", 0)
+            .to_socket_addrs()
+            .map(|addrs| addrs.map(|a| a.ip()).collect::<Vec<_>>())
+            .map_err(|e| e.to_string());
+        let _ = tx.send((result, start.elapsed()));
+    });
     Resolving {
         started,
         rx: spawned.map(|_| rx).map_err(|e| e.to_string()),
