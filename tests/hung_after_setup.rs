@@ -137,7 +137,14 @@ exit $rc"#,
         .next()
         .and_then(|v| v.trim().parse().ok())
         .expect("elapsed");
-    assert!(elapsed < 2600, "a 2 s run took {elapsed} ms: {line}");
+    // The promise: --timeout, plus the cleanup reserve when the removal itself hangs, as it does
+    // here (the daemon is stopped inside the scratch dir). 2.6 s was tighter than that and
+    // failed under load at 2.61-2.71 s with binaries from before and after the forked workers.
+    let bound = 2000 + 1000; // CLEANUP_RESERVE in src/app/check.rs; README "Bounded"
+    assert!(
+        elapsed < bound,
+        "a 2 s run took {elapsed} ms (bound {bound}): {line}"
+    );
     assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
     let text = std::fs::read_to_string(format!("{dir}/report.json")).unwrap();
     let report: serde_json::Value = serde_json::from_str(&text).expect("a whole JSON report");
