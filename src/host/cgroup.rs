@@ -42,6 +42,17 @@ impl Controller {
     }
 }
 
+/// Where a limit was read, for a message: `cgroup v2 memory.max at DIR`, with `(a parent of
+/// OWN)` when the level is above the process's own cgroup.
+pub fn limit_source(controller: Controller, version: u8, dir: &str, own_dir: &str) -> String {
+    let file = controller.limit_file(version);
+    if dir == own_dir {
+        format!("cgroup v{version} {file} at {dir}")
+    } else {
+        format!("cgroup v{version} {file} at {dir} (a parent of {own_dir})")
+    }
+}
+
 /// One level of the hierarchy that has a limit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Level {

@@ -94,6 +94,13 @@ fn run(ctx: &ProbeContext, _dir: Option<&DataDir>, sink: &Sink) {
     sink.emit(pids::observe(&ctx.host_root).elapsed_since(start));
 }
 
+/// The value of one `Key:` line of a `/proc/PID/status` text, trimmed.
+fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key).map(str::trim))
+}
+
 /// Why a Linux memory setting has no Windows counterpart to read.
 fn windows_has_none(id: &str) -> &'static str {
     match id {

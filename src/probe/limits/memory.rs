@@ -118,15 +118,7 @@ fn linux(root: &crate::host::HostRoot) -> Option<Reading> {
             tightest: Some(level),
             ..
         } => {
-            let file = Controller::Memory.limit_file(version);
-            let source = if level.dir == own_dir {
-                format!("cgroup v{version} {file} at {}", level.dir)
-            } else {
-                format!(
-                    "cgroup v{version} {file} at {} (a parent of {own_dir})",
-                    level.dir
-                )
-            };
+            let source = cgroup::limit_source(Controller::Memory, version, &level.dir, &own_dir);
             // This tool's own anonymous memory is charged to the cgroup while it reads, and is
             // gone when it exits: what a backend started next can use does not lose it.
             let own = if root.is_recorded() {
@@ -164,10 +156,8 @@ fn own_anon_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines().find_map(|l| {
-                let kb = l.strip_prefix("RssAnon:")?.trim().strip_suffix("kB")?;
-                kb.trim().parse::<u64>().ok()
-            })
+            let kb = super::status_field(&s, "RssAnon:")?.strip_suffix("kB")?;
+            kb.trim().parse::<u64>().ok()
         })
         .map_or(0, |kb| kb * 1024)
 }

@@ -7,6 +7,7 @@
 //! OpenMP pools): their measured floors are judged on `available`. This tool's own tasks are in
 //! use while it reads and gone when it exits, so they are not counted against a backend.
 
+use super::status_field;
 use crate::host::HostRoot;
 use crate::host::cgroup::{self, Controller, Hierarchy};
 use crate::observation::Observation;
@@ -178,16 +179,8 @@ fn cgroup_side(root: &HostRoot) -> (Option<CgroupSide>, String) {
             own_dir,
             tightest: Some(level),
         } => {
-            let source = if level.dir == own_dir {
-                format!("cgroup v{version} pids.max at {}", level.dir)
-            } else {
-                format!(
-                    "cgroup v{version} pids.max at {} (a parent of {own_dir})",
-                    level.dir
-                )
-            };
             let side = CgroupSide {
-                source,
+                source: cgroup::limit_source(Controller::Pids, version, &level.dir, &own_dir),
                 limit: level.limit,
                 in_use: level.used,
             };
@@ -252,12 +245,6 @@ fn nproc_enforced() -> Result<(), &'static str> {
         }
     }
     Ok(())
-}
-
-fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(key).map(str::trim))
 }
 
 /// `Threads:` of one process, from `/proc/PID/status`.
