@@ -36,6 +36,15 @@ impl HostRoot {
             deadline: None,
         }
     }
+    /// A live host whose files sit under `dir` (tests: what a live host without some file does).
+    #[cfg(test)]
+    pub fn live_at(dir: impl Into<PathBuf>) -> Self {
+        HostRoot {
+            base: dir.into(),
+            recorded: false,
+            deadline: None,
+        }
+    }
     /// A recorded host tree.
     pub fn recorded(dir: impl Into<PathBuf>) -> Self {
         HostRoot {

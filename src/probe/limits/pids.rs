@@ -58,7 +58,10 @@ pub fn observe(root: &HostRoot) -> Observation {
         // This tool's threads come and go while `pids.current` is read: the fewer of the two
         // counts around the read is subtracted, so the tool's own use is never overstated
         // (which would leave a backend more room than there is).
-        let mut side = cgroup_side(root);
+        let mut side = match cgroup_side(root) {
+            Ok(side) => side,
+            Err(why) => return Observation::error(ID, TARGET, why),
+        };
         let own = own_before.min(if live_linux { own_tree_tasks() } else { 0 });
         if let Some(c) = side.0.as_mut() {
             c.in_use = c.in_use.map(|u| u.saturating_sub(own));
@@ -171,9 +174,11 @@ fn render(
         .with("own_tasks", own)
 }
 
-/// The tightest cgroup pids limit and `pids.current` under it (this tool included).
-fn cgroup_side(root: &HostRoot) -> (Option<CgroupSide>, String) {
-    match cgroup::read(root, Controller::Pids) {
+/// The tightest cgroup pids limit and `pids.current` under it (this tool included). Err when a
+/// live Linux host's own `/proc/self/cgroup` cannot be read (no /proc): then nothing about a
+/// pids limit was observed, and "nothing limits it" would be a guess.
+fn cgroup_side(root: &HostRoot) -> Result<(Option<CgroupSide>, String), String> {
+    Ok(match cgroup::read(root, Controller::Pids) {
         Hierarchy::Found {
             version,
             own_dir,
@@ -192,8 +197,11 @@ fn cgroup_side(root: &HostRoot) -> (Option<CgroupSide>, String) {
             None,
             format!("no cgroup pids limit (cgroup v{version} {own_dir} and its parents)"),
         ),
+        Hierarchy::NotVisible(why) if !root.is_recorded() && !root.exists("/proc/self/cgroup") => {
+            return Err(format!("not observed: {why}"));
+        }
         Hierarchy::NotVisible(why) => (None, format!("no pids limit could be read: {why}")),
-    }
+    })
 }
 
 #[cfg(unix)]

@@ -64,3 +64,13 @@ fn the_tools_own_tasks_are_counted_from_its_process_tree() {
     );
     assert!(own_tree_tasks() >= 1);
 }
+
+#[test]
+fn a_live_host_without_its_own_cgroup_file_is_not_called_unlimited() {
+    // The same tree read as a live root: /proc/self/cgroup is missing, as without /proc.
+    let t = recorded_tree(&[("/etc/os-release", "ID=debian\n")]);
+    let live = HostRoot::live_at(t.path());
+    assert!(matches!(cgroup_side(&live), Err(why) if why.contains("not observed")));
+    // A recording simply lacks the files: its report says so, and is not an error.
+    assert!(cgroup_side(&HostRoot::recorded(t.path())).is_ok());
+}
