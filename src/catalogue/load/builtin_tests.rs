@@ -91,6 +91,18 @@ fn every_builtin_profile_parses_and_validates() {
 }
 
 #[test]
+fn the_json_the_build_compiles_loads_the_same_profiles_as_their_toml() {
+    assert_eq!(BUILTIN_JSON.len(), BUILTIN.len());
+    for ((name, _), json) in BUILTIN.iter().zip(BUILTIN_JSON) {
+        assert!(
+            serde_json::from_str::<Profile>(json).is_ok(),
+            "{name}: build.rs compiled no usable JSON, so start-up parses the TOML"
+        );
+    }
+    assert_eq!(builtin_checked().unwrap(), builtin_from_toml().unwrap());
+}
+
+#[test]
 fn the_17_backends_are_present_one_file_each() {
     let profiles = loaded();
     let ids: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
