@@ -43,6 +43,7 @@ fn bench_check(c: &mut Criterion) {
                 env: real_env,
                 exe: Some(exe.clone()),
                 started: None,
+                host: None,
             });
             assert!(!out.report.probes.is_empty() || profiles.is_empty());
         })

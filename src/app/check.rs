@@ -33,6 +33,13 @@ fn setup_share(timeout: Duration) -> Duration {
     (timeout / 4).max(HUNG_AFTER)
 }
 
+/// When the probes of a run that started at `start` must be done: its --timeout less a little
+/// kept for judging, rendering and cleanup.
+fn probe_deadline(start: Instant, timeout: Duration) -> Instant {
+    let margin = (timeout / 10).min(Duration::from_millis(100));
+    start + timeout.saturating_sub(margin)
+}
+
 /// Recorded observations to judge instead of probing (`--replay`).
 #[derive(Deserialize, Debug, Clone)]
 pub struct Replay {
@@ -54,10 +61,35 @@ pub struct CheckOptions {
     /// When the command started, if before `run_check` (validation counts against the
     /// timeout); None: now.
     pub started: Option<Instant>,
+    /// The host's facts, when collected already (by `probe_deadline(started, timeout)`, from
+    /// the same root and environment); None: collected here.
+    pub host: Option<host::HostFacts>,
 }
 
 pub struct CheckOutcome {
     pub report: Report,
+    /// The scratch areas' removal, still under way when the report is ready.
+    pub cleanup: Cleanup,
+}
+
+/// The removal of a run's scratch areas (and the end of its agent), running beside whatever
+/// comes after the probes; it is over once this is waited for or dropped.
+pub struct Cleanup(Option<std::thread::JoinHandle<()>>);
+
+impl Cleanup {
+    pub fn wait(mut self) {
+        if let Some(removal) = self.0.take() {
+            let _ = removal.join();
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(removal) = self.0.take() {
+            let _ = removal.join();
+        }
+    }
 }
 
 pub(super) fn command(args: &CheckArgs) -> AppResult {
@@ -77,10 +109,17 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
     let known: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
     validate::required_ids(&args.require, &known)?;
     let root = validate::host_root(args.common.host_root.as_deref())?;
+    // The host is described while the agent starts (the data dirs' checks wait for it).
+    let host = collect_host(
+        &root
+            .clone()
+            .with_deadline(probe_deadline(start, args.timeout)),
+        host::real_env,
+    );
     let validated_by = start + setup_share(args.timeout).min(args.timeout / 2);
     let data_dirs = validate::data_dirs(&args.common.data_dirs, root.is_recorded(), validated_by)?;
     let replay = args.replay.as_deref().map(read_replay).transpose()?;
-    let outcome = run_check(CheckOptions {
+    let CheckOutcome { report, cleanup } = run_check(CheckOptions {
         root,
         data_dirs,
         profiles,
@@ -90,9 +129,12 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
         env: host::real_env,
         exe,
         started: Some(start),
+        host: Some(host),
     });
-    let report = finish(outcome.report, args.common.redact);
+    let report = finish(report, args.common.redact);
     print_report(&report, args.common.format, args.verbose);
+    // The report is out while the scratch areas are removed; the command ends after both.
+    cleanup.wait();
     Ok(exit_code(&report, &args.require, args.strict))
 }
 
@@ -167,11 +209,12 @@ fn read_replay(path: &std::path::Path) -> Result<Replay, InputError> {
 /// Identify, probe, judge. Never fails: what cannot be observed is reported as such.
 pub fn run_check(opts: CheckOptions) -> CheckOutcome {
     let start = opts.started.unwrap_or_else(Instant::now);
-    // Keep a little of the budget for judging, rendering and cleanup.
-    let margin = (opts.timeout / 10).min(Duration::from_millis(100));
-    let deadline = start + opts.timeout.saturating_sub(margin);
+    let deadline = probe_deadline(start, opts.timeout);
     let root = opts.root.clone().with_deadline(deadline);
-    let facts = collect_host(&root, opts.env);
+    let facts = match opts.host {
+        Some(facts) => facts,
+        None => collect_host(&root, opts.env),
+    };
     // The data dirs get a share of what validation left.
     let left = opts.timeout.saturating_sub(start.elapsed());
     let setup_started = Instant::now();
@@ -192,13 +235,14 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
     let dir_targets: Vec<String> = dir_facts.iter().map(|d| host::shown(&d.path)).collect();
     let inputs = crate::catalogue::inputs::probe_inputs(&opts.profiles);
 
-    let (observations, elapsed_ms) = match (opts.replay, tmp_scratch) {
-        (Some(replay), _) => (replay.observations, replay.elapsed_ms),
+    let (observations, elapsed_ms, cleanup) = match (opts.replay, tmp_scratch) {
+        (Some(replay), _) => (replay.observations, replay.elapsed_ms, None),
         (None, tmp) => {
             let tmp_scratch = match tmp {
                 Some(Err(e)) => Some(Err(ScratchError {
                     errno: Some(crate::errno::io_error_name(&e)),
                     message: format!("not created: {e}"),
+                    own: crate::spawn::is_own(&e),
                 })),
                 Some(Ok(t)) => join_by(t, setup_deadline),
                 None => None,
@@ -235,10 +279,18 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
                 env: opts.env,
             });
             let obs = probe::engine::run(ctx, &probe::registry());
-            // Removal has its own reserve: it never depends on the time left.
-            gate.close(CLEANUP_RESERVE / 2);
-            scratch::cleanup_within(CLEANUP_RESERVE);
-            (obs, start.elapsed().as_secs_f64() * 1000.0)
+            let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
+            // Removal has its own reserve: it never depends on the time left. It runs while
+            // the backends are judged, and is over before this returns.
+            scratch::begin_cleanup();
+            let remove = move || {
+                gate.close(CLEANUP_RESERVE / 2);
+                scratch::cleanup_within(CLEANUP_RESERVE);
+            };
+            let cleanup = crate::spawn::thread_once("cleanup", remove.clone())
+                .map_err(|_| remove())
+                .ok();
+            (obs, elapsed_ms, cleanup)
         }
     };
     let backends = rules::evaluate(&opts.profiles, &observations, &facts, &dir_targets);
@@ -255,7 +307,10 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
             .is_recorded()
             .then(|| host::shown(opts.root.base())),
     });
-    CheckOutcome { report }
+    CheckOutcome {
+        report,
+        cleanup: Cleanup(cleanup),
+    }
 }
 
 /// A data dir ready for the probes: its facts, its scratch dir (None: not asked for), and
@@ -379,6 +434,7 @@ fn missing_scratch(root: &HostRoot) -> ScratchError {
     ScratchError {
         errno: None,
         message: message.into(),
+        own: false,
     }
 }
 
@@ -386,6 +442,7 @@ fn not_reached_scratch() -> ScratchError {
     ScratchError {
         errno: None,
         message: "not created: the run's time ran out before this data dir's turn".into(),
+        own: false,
     }
 }
 
@@ -404,6 +461,7 @@ fn timed_out_scratch() -> ScratchError {
     ScratchError {
         errno: Some("ETIMEDOUT".into()),
         message: "the filesystem did not answer before the deadline (a dead or hung mount?)".into(),
+        own: false,
     }
 }
 

@@ -13,10 +13,10 @@
 pub mod ospath;
 pub mod serve;
 
-use super::{DataDir, Planned, ProbeContext, ProbeDef, ScratchError, Sink};
+use super::{ProbeContext, ProbeDef, ScratchError, Sink};
 use crate::observation::Observation;
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -25,7 +25,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Where each request's answers go, by id; None once the agent is gone.
-type Routes = Arc<Mutex<Option<HashMap<u64, Sender<Value>>>>>;
+type Routes = Arc<Mutex<Option<HashMap<u64, Route>>>>;
+
+/// Where one request's answers go: to whoever waits for them, or, for a probe, straight to
+/// the engine's job (its observations, then done; lost if the agent ends first).
+enum Route {
+    Answers(Sender<Value>),
+    Job(Sink),
+}
 
 /// The pid of the tool this agent serves (0: this process is the tool itself).
 static TOOL_PID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -48,6 +55,8 @@ pub struct Agent {
     child: Mutex<Option<Child>>,
     /// None once the agent's stdout closed (it exited or was killed): no request waits then.
     pending: Routes,
+    /// Notified (with `pending`'s lock) when the agent's stdout closes: it has exited.
+    gone: Arc<std::sync::Condvar>,
     next_id: std::sync::atomic::AtomicU64,
     /// The probe context last sent, less its deadline (a new run's context is sent again).
     context_sent: Mutex<String>,
@@ -77,6 +86,14 @@ pub fn for_context(ctx: &ProbeContext) -> Option<Arc<Agent>> {
     get(ctx.exe.as_ref()?)
 }
 
+/// Tell the run's agent the run is over (its stdin closes): it removes its scratch dirs and
+/// exits. `finish` waits for that.
+pub fn hang_up() {
+    if let Some(agent) = AGENT.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        agent.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
 /// The end of the run (and of an interrupted one): close the agent's stdin so it removes its
 /// scratch dirs and exits, wait for that until `deadline`, then kill it. Never blocks past
 /// the deadline, even when the agent is stuck in a hung mount.
@@ -88,12 +105,21 @@ pub fn finish(deadline: Instant) {
     let Some(mut child) = agent.child.lock().unwrap_or_else(|e| e.into_inner()).take() else {
         return;
     };
+    // Its stdout closes as it exits: wait for that, then for the exit itself (moments later).
+    let routes = agent.pending.lock().unwrap_or_else(|e| e.into_inner());
+    let left = deadline.saturating_duration_since(Instant::now());
+    drop(
+        agent
+            .gone
+            .wait_timeout_while(routes, left, |r| r.is_some())
+            .unwrap_or_else(|e| e.into_inner()),
+    );
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
             super::scratch::unregister_child(agent.pid);
             return;
         }
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_micros(100));
     }
     let _ = child.kill();
     super::scratch::unregister_child(agent.pid);
@@ -120,6 +146,8 @@ impl Agent {
         let stdout = child.stdout.take().expect("piped stdout");
         let pending: Routes = Arc::new(Mutex::new(Some(HashMap::new())));
         let routes = Arc::clone(&pending);
+        let gone = Arc::new(std::sync::Condvar::new());
+        let notify = Arc::clone(&gone);
         std::thread::Builder::new()
             .name("agent-answers".into())
             .spawn(move || {
@@ -130,18 +158,40 @@ impl Agent {
                         continue;
                     };
                     let Some(id) = v["id"].as_u64() else { continue };
-                    let routes = routes.lock().unwrap_or_else(|e| e.into_inner());
-                    if let Some(tx) = routes.as_ref().and_then(|r| r.get(&id)) {
-                        let _ = tx.send(v);
+                    let mut routes = routes.lock().unwrap_or_else(|e| e.into_inner());
+                    let Some(routes) = routes.as_mut() else { break };
+                    match routes.get(&id) {
+                        Some(Route::Answers(tx)) => {
+                            let _ = tx.send(v);
+                        }
+                        Some(Route::Job(sink)) if v["done"] == true => {
+                            sink.done();
+                            routes.remove(&id);
+                        }
+                        Some(Route::Job(sink)) => {
+                            let mut v = v;
+                            if let Ok(obs) = serde_json::from_value::<Observation>(v["obs"].take())
+                            {
+                                sink.emit(obs);
+                            }
+                        }
+                        None => {}
                     }
                 }
                 // The agent is gone: every waiting request learns it now, later ones at once.
-                routes.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let left = routes.lock().unwrap_or_else(|e| e.into_inner()).take();
+                notify.notify_all();
+                for route in left.into_iter().flat_map(HashMap::into_values) {
+                    if let Route::Job(sink) = route {
+                        sink.lost();
+                    }
+                }
             })?;
         Ok(Agent {
             stdin: Mutex::new(stdin),
             child: Mutex::new(Some(child)),
             pending,
+            gone,
             next_id: std::sync::atomic::AtomicU64::new(1),
             context_sent: Mutex::new(String::new()),
             pid,
@@ -171,7 +221,7 @@ impl Agent {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_mut()?
-            .insert(id, tx);
+            .insert(id, Route::Answers(tx));
         let request = Request {
             agent: self,
             id,
@@ -197,53 +247,38 @@ impl Agent {
         serve::scratch_from(&req.next(deadline).ok()?["scratch"])
     }
 
-    /// Run `probe` in the agent and pass on what it observes, until it is done or its deadline
-    /// (then the engine reports the rest `timeout`). If the agent ends first, every planned
-    /// observation not yet reported is an `error` saying so.
-    pub fn run_probe(
-        &self,
-        ctx: &ProbeContext,
-        probe: &ProbeDef,
-        dir_index: Option<usize>,
-        sink: &Sink,
-    ) {
-        let start = Instant::now();
-        let deadline = (start + super::scaled(probe.timeout)).min(ctx.deadline);
-        let dir: Option<&DataDir> = dir_index.map(|i| &ctx.data_dirs[i]);
-        let req = if self.send_context(ctx) {
-            self.request(json!({ "op": "probe", "probe": probe.name, "dir": dir_index }))
-        } else {
-            None
-        };
-        let mut seen: HashSet<(String, String)> = HashSet::new();
-        let ending = match req {
-            None => Some(Ending::AgentGone),
-            Some(req) => loop {
-                match req.next(deadline) {
-                    Ok(v) if v["done"] == true => break None,
-                    Ok(mut v) => {
-                        if let Ok(obs) = serde_json::from_value::<Observation>(v["obs"].take()) {
-                            seen.insert((obs.id.clone(), obs.target.clone()));
-                            sink.emit(obs);
-                        }
-                    }
-                    Err(RecvTimeoutError::Timeout) => break Some(Ending::TimedOut),
-                    Err(RecvTimeoutError::Disconnected) => break Some(Ending::AgentGone),
-                }
-            },
-        };
-        // What was planned and not reported says why, whichever of the engine's and this
-        // wait's clocks saw the deadline first.
-        let Some(ending) = ending else { return };
-        let waited_ms = start.elapsed().as_secs_f64() * 1000.0;
-        for p in (probe.plan)(ctx, dir) {
-            if !seen.contains(&(p.id.clone(), p.target.clone())) {
-                sink.emit(unreported(&p, probe, ending, waited_ms));
-            }
+    /// Start `probe` in the agent, on the context last sent (`send_context`): what it
+    /// observes goes to `sink` as it arrives, then `done` (or `lost`, if the agent ends
+    /// first). False when the request could not be sent (the agent is gone). The engine keeps
+    /// the job's deadline; no thread waits here.
+    pub fn start_probe(&self, probe: &ProbeDef, dir_index: Option<usize>, sink: Sink) -> bool {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        {
+            let mut routes = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(routes) = routes.as_mut() else {
+                return false;
+            };
+            routes.insert(id, Route::Job(sink));
         }
+        let sent =
+            self.send(&json!({ "id": id, "op": "probe", "probe": probe.name, "dir": dir_index }));
+        if !sent
+            && let Some(routes) = self
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+        {
+            routes.remove(&id);
+        }
+        sent
     }
 
-    fn send_context(&self, ctx: &ProbeContext) -> bool {
+    /// Send the run's context (once per run: again only when it changed). False when the
+    /// agent is gone.
+    pub fn send_context(&self, ctx: &ProbeContext) -> bool {
         let mut sent = self.context_sent.lock().unwrap_or_else(|e| e.into_inner());
         let mut context = context_json(ctx);
         let key = context["key"].take().to_string();
@@ -254,32 +289,6 @@ impl Agent {
             *sent = key;
         }
         true
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Ending {
-    TimedOut,
-    AgentGone,
-}
-
-fn unreported(p: &Planned, probe: &ProbeDef, ending: Ending, waited_ms: f64) -> Observation {
-    match ending {
-        Ending::TimedOut => Observation::new(
-            p.id.clone(),
-            p.target.clone(),
-            crate::observation::Status::Timeout,
-            format!(
-                "probe `{}` on {} did not finish within its deadline; abandoned",
-                probe.name, p.target
-            ),
-        )
-        .with_elapsed_ms(waited_ms),
-        Ending::AgentGone => Observation::error(
-            p.id.clone(),
-            p.target.clone(),
-            "the agent process that runs this probe ended before reporting it",
-        ),
     }
 }
 

@@ -1,6 +1,7 @@
-//! The engine: runs every (probe, target) job on a bounded pool of threads (host-wide jobs
-//! first, then each data dir's) and collects what they observe until each job's deadline,
-//! counted from when the job starts. A job that has not finished by then is abandoned (its
+//! The engine: runs every (probe, target) job — on a bounded pool of threads, or, for the
+//! probes that work in data dirs, as a request to the run's agent process, whose answers are
+//! streamed back without holding a thread here — host-wide jobs first, then each data dir's,
+//! and collects what they observe until each job's deadline, counted from when the job starts. A job that has not finished by then is abandoned (its
 //! thread is left to die with the process and a fresh pool thread takes its place) and
 //! whatever it planned but did not emit is reported as `timeout`, so the run always ends on
 //! time; a job the pool never started before the run's deadline is `timeout` too.
@@ -28,11 +29,15 @@ pub enum Msg {
     Started(usize),
     Observed(usize, Box<Observation>),
     Done(usize),
+    /// The agent running the job ended before the job did.
+    AgentGone(usize),
 }
 
-/// Jobs running at once. Enough to keep two cores busy while most jobs wait on children and
-/// fsync (100 dirs: 7.9 s at 24, 11.4 s at 12, debug build), few enough that 200
-/// data dirs are not 1,600 threads and 400 child processes.
+/// Jobs running at once on the pool, and jobs running at once in the agent (which hold no
+/// thread of the pool: the agent streams their observations to the engine). Enough to keep
+/// two cores busy while most jobs wait on children and fsync (100 dirs: 7.9 s at 24, 11.4 s
+/// at 12, debug build), few enough that 200 data dirs are not 1,600 threads and 400 child
+/// processes. A run with fewer jobs starts only as many pool threads as it has pool jobs.
 pub const POOL_SIZE: usize = 24;
 
 struct Job {
@@ -43,6 +48,8 @@ struct Job {
     deadline: Instant,
     /// The run's deadline came before this probe's own (scaled) timeout.
     cut_by_run: bool,
+    /// Runs in the agent, not on the pool.
+    remote: bool,
     started: Instant,
     observed: Vec<Observation>,
     state: JobState,
@@ -59,11 +66,21 @@ enum JobState {
     NeverStarted,
     /// Not run: its data dir was never examined (the run's time ran out first).
     NotReached,
+    /// The agent that ran it ended first.
+    AgentGone,
 }
 
 /// Run the given probes against the context; returns every observation, in registry order.
 pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observation> {
     let (tx, rx) = mpsc::channel::<Msg>();
+    // The agent runs the probes that make filesystem calls on data dirs (without one, they
+    // run on the pool like the rest). Its context is sent once, before the first request.
+    let agent = probes
+        .iter()
+        .any(|p| p.in_agent)
+        .then(|| super::agent::for_context(&ctx))
+        .flatten();
+    let agent_ready = agent.as_ref().is_some_and(|a| a.send_context(&ctx));
     let mut jobs: Vec<Job> = Vec::new();
     for &probe in probes {
         let dirs: Vec<Option<usize>> = match probe.scope {
@@ -89,6 +106,7 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
                 planned,
                 deadline: ctx.deadline,
                 cut_by_run: false,
+                remote: probe.in_agent && agent.is_some(),
                 started: start,
                 observed: Vec::new(),
                 state: if not_reached {
@@ -104,7 +122,11 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
         .filter(|&i| jobs[i].state == JobState::Queued)
         .collect();
     order.sort_by_key(|&i| (jobs[i].dir_index.map_or(0, |d| d + 1), i));
-    let queue = Arc::new(std::sync::Mutex::new(order.into_iter()));
+    let (remote, local): (Vec<usize>, Vec<usize>) =
+        order.into_iter().partition(|&i| jobs[i].remote);
+    let mut remote = std::collections::VecDeque::from(remote);
+    let pool_threads = POOL_SIZE.min(local.len());
+    let queue = Arc::new(std::sync::Mutex::new(local.into_iter()));
     let runs: Arc<Vec<(&'static ProbeDef, Option<usize>)>> =
         Arc::new(jobs.iter().map(|j| (j.probe, j.dir_index)).collect());
     let pool = Pool {
@@ -114,16 +136,36 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
         tx: tx.clone(),
         refused: std::sync::Mutex::new(None),
     };
-    for _ in 0..POOL_SIZE {
+    // The agent's jobs are sent first: they start at once, while the pool's threads start.
+    let mut remote_running = 0;
+    let mut send_remote = |jobs: &mut [Job], remote_running: &mut usize| {
+        while *remote_running < POOL_SIZE && Instant::now() < ctx.deadline {
+            let Some(i) = remote.pop_front() else { break };
+            let job = &mut jobs[i];
+            start(job, &ctx);
+            let sink = Sink::new(tx.clone(), i);
+            match &agent {
+                Some(agent) if agent_ready && agent.start_probe(job.probe, job.dir_index, sink) => {
+                    *remote_running += 1
+                }
+                _ => job.state = JobState::AgentGone,
+            }
+        }
+    };
+    send_remote(&mut jobs, &mut remote_running);
+    for _ in 0..pool_threads {
         pool.spawn_thread();
     }
-    drop(tx);
 
     loop {
         let now = Instant::now();
         for job in jobs.iter_mut() {
             let expired = now >= job.deadline;
             match job.state {
+                JobState::Running if expired && job.remote => {
+                    job.state = JobState::TimedOut;
+                    remote_running -= 1;
+                }
                 JobState::Running if expired => {
                     job.state = JobState::TimedOut;
                     // Its thread is abandoned: a fresh one keeps the pool at full strength.
@@ -144,14 +186,8 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
                 .max(Duration::from_millis(1)),
         ) {
             Ok(Msg::Started(i)) => {
-                let job = &mut jobs[i];
-                if job.state == JobState::Queued {
-                    let start = Instant::now();
-                    let own = start + super::scaled(job.probe.timeout);
-                    job.started = start;
-                    job.deadline = own.min(ctx.deadline);
-                    job.cut_by_run = own > ctx.deadline;
-                    job.state = JobState::Running;
+                if jobs[i].state == JobState::Queued {
+                    start(&mut jobs[i], &ctx);
                 }
             }
             Ok(Msg::Observed(i, obs)) => {
@@ -163,11 +199,21 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
             Ok(Msg::Done(i)) => {
                 if jobs[i].state == JobState::Running {
                     jobs[i].state = JobState::Finished;
+                    if jobs[i].remote {
+                        remote_running -= 1;
+                    }
+                }
+            }
+            Ok(Msg::AgentGone(i)) => {
+                if jobs[i].state == JobState::Running {
+                    jobs[i].state = JobState::AgentGone;
+                    remote_running -= 1;
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
+        send_remote(&mut jobs, &mut remote_running);
     }
     // Jobs not yet started are never started now.
     pool.queue
@@ -245,6 +291,11 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
                     ),
                 )
                 .with_elapsed_ms(waited_ms),
+                JobState::AgentGone => Observation::error(
+                    p.id.clone(),
+                    p.target.clone(),
+                    "the agent process that runs this probe ended before reporting it",
+                ),
                 JobState::Finished => Observation::error(
                     p.id.clone(),
                     p.target.clone(),
@@ -263,6 +314,16 @@ pub fn run(ctx: Arc<ProbeContext>, probes: &[&'static ProbeDef]) -> Vec<Observat
         }
     }
     out
+}
+
+/// The job begins now: its deadline is its own (scaled) limit from now, capped by the run's.
+fn start(job: &mut Job, ctx: &ProbeContext) {
+    let now = Instant::now();
+    let own = now + super::scaled(job.probe.timeout);
+    job.started = now;
+    job.deadline = own.min(ctx.deadline);
+    job.cut_by_run = own > ctx.deadline;
+    job.state = JobState::Running;
 }
 
 /// The pool's shared state: each thread takes the next queued job until none is left.
@@ -295,10 +356,7 @@ impl Pool {
                     break;
                 }
                 let sink = Sink::new(tx.clone(), index);
-                match super::agent::for_context(&ctx).filter(|_| probe.in_agent) {
-                    Some(agent) => agent.run_probe(&ctx, probe, dir_index, &sink),
-                    None => (probe.run)(&ctx, dir_index.map(|i| &ctx.data_dirs[i]), &sink),
-                }
+                (probe.run)(&ctx, dir_index.map(|i| &ctx.data_dirs[i]), &sink);
                 if tx.send(Msg::Done(index)).is_err() {
                     break;
                 }

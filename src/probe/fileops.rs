@@ -89,11 +89,7 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
 /// No scratch dir: `file.create` carries the reason (fail with its errno when creating it
 /// failed), the operations that need a file are skipped.
 fn no_scratch(e: &ScratchError, target: &str, sink: &Sink) {
-    let create = match &e.errno {
-        Some(errno) => Observation::fail(CREATE, target, e.message.clone()).with_errno(errno),
-        None => Observation::skipped(CREATE, target, e.message.clone()),
-    };
-    sink.emit(create);
+    sink.emit(e.observation(CREATE, target, e.message.clone()));
     let why = e.errno.as_deref().unwrap_or(&e.message);
     for id in NEED_SCRATCH {
         sink.emit(Observation::skipped(

@@ -129,6 +129,22 @@ impl DataDir {
 pub struct ScratchError {
     pub errno: Option<String>,
     pub message: String,
+    /// Not made because the tool could not start a thread of its own (its task limit): not a
+    /// fact about the filesystem, so what depends on the dir is an `error`, never a `fail`.
+    pub own: bool,
+}
+
+impl ScratchError {
+    /// What an observation that needed this scratch dir is: a `fail` with the errno the
+    /// filesystem gave, an `error` when the tool could not try (`own`), `skipped` without an
+    /// errno.
+    pub fn observation(&self, id: &str, target: &str, message: String) -> Observation {
+        match &self.errno {
+            Some(errno) if self.own => Observation::error(id, target, message).with_errno(errno),
+            Some(errno) => Observation::fail(id, target, message).with_errno(errno),
+            None => Observation::skipped(id, target, message),
+        }
+    }
 }
 
 /// A unix socket path a backend creates, for the path-length check.
@@ -214,23 +230,54 @@ pub fn scaled(limit: Duration) -> Duration {
     limit.mul_f64(run as f64 / reference as f64)
 }
 
-/// Where a probe sends its observations. Cheap to clone; sending after the engine stopped
-/// listening (the probe was abandoned) is harmless.
+/// Where a probe sends its observations: the engine's channel (tagged with the job), or, in
+/// the agent, a function that writes each one out as it comes. Cheap to clone; sending after
+/// the engine stopped listening (the probe was abandoned) is harmless.
 #[derive(Clone)]
 pub struct Sink {
-    tx: Sender<engine::Msg>,
-    job: usize,
+    to: SinkTo,
+}
+
+#[derive(Clone)]
+enum SinkTo {
+    Engine(Sender<engine::Msg>, usize),
+    Forward(std::sync::Arc<dyn Fn(Observation) + Send + Sync>),
 }
 
 impl Sink {
     pub fn new(tx: Sender<engine::Msg>, job: usize) -> Self {
-        Sink { tx, job }
+        Sink {
+            to: SinkTo::Engine(tx, job),
+        }
+    }
+    /// A sink that hands each observation to `forward` on the emitting thread.
+    pub fn forward(forward: impl Fn(Observation) + Send + Sync + 'static) -> Self {
+        Sink {
+            to: SinkTo::Forward(std::sync::Arc::new(forward)),
+        }
     }
     /// Every observation passes here, so the tool's own exhaustion (EMFILE/ENFILE/ENOMEM) is
     /// reported as `error` whichever probe met it.
     pub fn emit(&self, obs: Observation) {
         let obs = obs.own_limits_are_not_the_hosts();
-        let _ = self.tx.send(engine::Msg::Observed(self.job, Box::new(obs)));
+        match &self.to {
+            SinkTo::Engine(tx, job) => {
+                let _ = tx.send(engine::Msg::Observed(*job, Box::new(obs)));
+            }
+            SinkTo::Forward(forward) => forward(obs),
+        }
+    }
+    /// The job ended: everything it observed was emitted (engine sinks only).
+    pub(crate) fn done(&self) {
+        if let SinkTo::Engine(tx, job) = &self.to {
+            let _ = tx.send(engine::Msg::Done(*job));
+        }
+    }
+    /// The agent running the job ended before the job did (engine sinks only).
+    pub(crate) fn lost(&self) {
+        if let SinkTo::Engine(tx, job) = &self.to {
+            let _ = tx.send(engine::Msg::AgentGone(*job));
+        }
     }
 }
 

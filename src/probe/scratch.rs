@@ -34,6 +34,7 @@ impl Gate {
             Err(ScratchError {
                 errno: None,
                 message: "not created: the run had already ended".into(),
+                own: false,
             })
         } else {
             create_in(dir)
@@ -82,6 +83,7 @@ pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
         Err(ScratchError {
             errno: None,
             message: "not created: the run was interrupted".into(),
+            own: false,
         })
     } else {
         make_in(dir)
@@ -106,6 +108,7 @@ fn make_in(dir: &Path) -> Result<PathBuf, ScratchError> {
             "cannot create a scratch dir in {}: {e}",
             crate::host::shown(dir)
         ),
+        own: false,
     };
     match made {
         // keep(): the handle would otherwise try to delete the path as a file.
@@ -179,6 +182,13 @@ pub fn cleanup_all() {
 /// for creations still in flight and for removals. Each removal runs on its own thread, so a
 /// dead mount cannot hang the exit; a dir it could not remove in time stays behind. Safe to
 /// call more than once and from several threads (the signal handler and the normal end).
+/// Start the end of a run without waiting for anything: every child but the agent is killed
+/// and the agent is told to remove its scratch dirs and exit. `cleanup_within` then waits.
+pub fn begin_cleanup() {
+    kill_children_but(AGENT_PID.load(std::sync::atomic::Ordering::SeqCst));
+    super::agent::hang_up();
+}
+
 pub fn cleanup_within(budget: Duration) {
     // One cleanup at a time: the interrupt routine waits for a cleanup under way (which has
     // taken the dirs off the list) instead of exiting while it runs.

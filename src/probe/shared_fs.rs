@@ -111,6 +111,7 @@ mod tests {
                 Err(crate::probe::ScratchError {
                     errno: Some("EACCES".into()),
                     message: "mkdir: EACCES".into(),
+                    own: false,
                 })
             },
             same_filesystem_as: None,

@@ -18,6 +18,7 @@ pub fn context() -> ProbeContext {
         tmp_scratch: Err(ScratchError {
             errno: None,
             message: "no scratch dir in this test context".into(),
+            own: false,
         }),
         exe: None,
         deadline: Instant::now() + Duration::from_secs(5),
@@ -54,6 +55,7 @@ pub fn local_data_dir(path: &Path) -> DataDir {
         scratch: Err(ScratchError {
             errno: None,
             message: "no scratch dir in this test data dir".into(),
+            own: false,
         }),
     }
 }
@@ -65,7 +67,7 @@ pub fn collect(probe: &ProbeDef, ctx: &ProbeContext, dir: Option<&DataDir>) -> V
     rx.try_iter()
         .filter_map(|m| match m {
             Msg::Observed(_, o) => Some(*o),
-            Msg::Done(_) | Msg::Started(_) => None,
+            Msg::Done(_) | Msg::Started(_) | Msg::AgentGone(_) => None,
         })
         .collect()
 }
@@ -102,6 +104,7 @@ pub fn assert_skips_without_executable_or_scratch(probe: &ProbeDef, ids: &[&str]
     dir.scratch = Err(ScratchError {
         errno: Some("EROFS".into()),
         message: "read-only".into(),
+        own: false,
     });
     let obs = collect(probe, &ctx, Some(&dir));
     assert_eq!(obs.len(), ids.len());

@@ -160,7 +160,8 @@ fn specs_for(all: &[SocketSpec], tmp: bool, dir: bool) -> Vec<&SocketSpec> {
 }
 
 /// A round trip on a socket in `scratch`; a missing scratch dir is a fail with its errno (the
-/// socket file could not have been created either), or skipped when there is no errno.
+/// socket file could not have been created either), an error when the tool could not start
+/// the thread to make it, or skipped when there is no errno.
 fn round_trip_in(
     id: &str,
     target: &str,
@@ -169,13 +170,7 @@ fn round_trip_in(
     let scratch = match scratch {
         Ok(s) => s,
         Err(e) => {
-            return match &e.errno {
-                Some(errno) => {
-                    Observation::fail(id, target, format!("no scratch dir: {}", e.message))
-                        .with_errno(errno)
-                }
-                None => Observation::skipped(id, target, format!("no scratch dir: {}", e.message)),
-            };
+            return e.observation(id, target, format!("no scratch dir: {}", e.message));
         }
     };
     let path = scratch.join(if id == TMP { "t.sock" } else { "d.sock" });

@@ -6,9 +6,7 @@
 //! scratch dirs it made, within the budget the context gave, and exits.
 
 use super::ospath;
-use crate::probe::{
-    CatalogueInputs, DataDir, ProbeContext, ScratchError, Sink, engine::Msg, registry, scratch,
-};
+use crate::probe::{CatalogueInputs, DataDir, ProbeContext, ScratchError, Sink, registry, scratch};
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
@@ -92,25 +90,11 @@ fn run_probe(id: u64, req: &Value, ctx: &Arc<ProbeContext>, out: &Out) {
     if dir_index.is_some_and(|i| i >= ctx.data_dirs.len()) {
         return;
     }
-    let (tx, rx) = std::sync::mpsc::channel::<Msg>();
-    let ctx2 = Arc::clone(ctx);
-    let sink = Sink::new(tx, 0);
-    let inline = sink.clone();
-    let spawned = crate::spawn::thread_once("agent-probe", move || {
-        let dir: Option<&DataDir> = dir_index.map(|i| &ctx2.data_dirs[i]);
-        (probe.run)(&ctx2, dir, &sink);
-    });
-    // No thread to be had: the probe runs on this one, and its observations follow.
-    if spawned.is_err() {
-        (probe.run)(ctx, dir_index.map(|i| &ctx.data_dirs[i]), &inline);
-    }
-    drop(inline);
-    // Until the probe returns (its sender is dropped).
-    for msg in rx {
-        if let Msg::Observed(_, obs) = msg {
-            write(out, &json!({ "id": id, "obs": *obs }));
-        }
-    }
+    // Each observation is written as the probe makes it, from the probe's own thread (this
+    // request's): the tool streams them to its engine and keeps the deadlines.
+    let to = Arc::clone(out);
+    let sink = Sink::forward(move |obs| write(&to, &json!({ "id": id, "obs": obs })));
+    (probe.run)(ctx, dir_index.map(|i| &ctx.data_dirs[i]), &sink);
 }
 
 fn write(out: &Out, line: &Value) {
@@ -124,7 +108,7 @@ fn write(out: &Out, line: &Value) {
 pub(super) fn scratch_json(made: &Result<std::path::PathBuf, ScratchError>) -> Value {
     match made {
         Ok(p) => json!({ "path": ospath::encode(p) }),
-        Err(e) => json!({ "errno": e.errno, "message": e.message }),
+        Err(e) => json!({ "errno": e.errno, "message": e.message, "own": e.own }),
     }
 }
 
@@ -136,6 +120,7 @@ pub(super) fn scratch_from(v: &Value) -> Option<Result<std::path::PathBuf, Scrat
     Some(Err(ScratchError {
         errno: v["errno"].as_str().map(str::to_string),
         message,
+        own: v["own"] == true,
     }))
 }
 
@@ -190,13 +175,20 @@ mod tests {
         other.scratch = Err(ScratchError {
             errno: Some("EROFS".into()),
             message: "read-only".into(),
+            own: false,
         });
+        let refused = ScratchError {
+            errno: Some("EAGAIN".into()),
+            message: "not created: the tool could not start a thread".into(),
+            own: true,
+        };
         let sent = ProbeContext {
             data_dirs: vec![dir, other],
             catalogue: CatalogueInputs {
                 lock_files: vec![("LOCK".into(), vec!["milvus-lite".into()])],
                 ..Default::default()
             },
+            tmp_scratch: Err(refused),
             ..crate::probe::testing::context()
         };
         let got = context_from(&super::super::context_json(&sent)).expect("parsed");
@@ -214,5 +206,7 @@ mod tests {
         );
         assert_eq!(got.catalogue.lock_files, sent.catalogue.lock_files);
         assert!(got.remaining() > Duration::from_secs(1));
+        let err = got.tmp_scratch.as_ref().unwrap_err();
+        assert!(err.own, "the tool's own refusal stays its own in the agent");
     }
 }

@@ -17,6 +17,7 @@ fn scratch_in(dir: &Path) -> Result<PathBuf, ScratchError> {
         .map_err(|e| ScratchError {
             errno: e.raw_os_error().map(crate::errno::errno_name),
             message: format!("cannot create a scratch dir in {}: {e}", dir.display()),
+            own: false,
         })
 }
 
@@ -186,6 +187,7 @@ fn a_scratch_error_without_errno_is_skipped_not_failed() {
         Err(ScratchError {
             errno: None,
             message: "the data dir does not exist on this machine (recorded host)".into(),
+            own: false,
         }),
     ));
     assert_eq!(obs.len(), 7);

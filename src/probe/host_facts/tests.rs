@@ -24,6 +24,7 @@ fn context(
             scratch: Err(ScratchError {
                 errno: None,
                 message: "not needed".into(),
+                own: false,
             }),
         })
         .collect();

@@ -16,6 +16,7 @@ fn scratch_in(dir: &Path) -> Result<PathBuf, ScratchError> {
         .map_err(|e| ScratchError {
             errno: e.raw_os_error().map(crate::errno::errno_name),
             message: e.to_string(),
+            own: false,
         })?;
     Ok(path.keep())
 }
@@ -248,6 +249,7 @@ fn scratch_errors_fail_with_their_errno_or_skip_without_one() {
     dir.scratch = Err(ScratchError {
         errno: Some("EROFS".into()),
         message: "read-only".into(),
+        own: false,
     });
     let c = ctx(
         vec![dir],
@@ -255,6 +257,7 @@ fn scratch_errors_fail_with_their_errno_or_skip_without_one() {
         Err(ScratchError {
             errno: None,
             message: "no temp".into(),
+            own: false,
         }),
     );
     let (tmp_target, _) = temp_target();
@@ -268,6 +271,30 @@ fn scratch_errors_fail_with_their_errno_or_skip_without_one() {
     let host = find(&obs, PATH_LENGTH, &tmp_target);
     assert_eq!(host.status, Status::Pass);
     assert!(!host.values.contains_key("limit_measured"));
+}
+
+#[test]
+fn a_scratch_dir_the_tool_could_not_start_a_thread_to_make_is_an_error_not_a_failure() {
+    let refused = || ScratchError {
+        errno: Some("EAGAIN".into()),
+        message: "not created: the tool could not start a thread of its own".into(),
+        own: true,
+    };
+    let mut dir = data_dir(Path::new("/nonexistent-vecprobe-dir"));
+    dir.scratch = Err(refused());
+    let c = ctx(vec![dir], vec![], Err(refused()));
+    let (tmp_target, _) = temp_target();
+    let obs = engine::run(Arc::new(c), &[&PROBE]);
+    for o in [
+        find(&obs, TMP, &tmp_target),
+        find(&obs, DATA_DIR, "/nonexistent-vecprobe-dir"),
+    ] {
+        assert_eq!(
+            (o.status, o.errno.as_deref()),
+            (Status::Error, Some("EAGAIN")),
+            "{o:?}"
+        );
+    }
 }
 
 #[test]
