@@ -114,7 +114,9 @@ impl HostRoot {
 }
 
 /// A live host's file that the kernel itself answers (this process's own `/proc/self/*`
-/// files, `/proc/sys`, top-level `/proc` files such as `meminfo`, the cgroup filesystem): no
+/// files, `/proc/sys`, top-level `/proc` files such as `meminfo`, a process's `cgroup` list
+/// (read from its task struct, never its memory: unlike `cmdline` it cannot wait on a stuck
+/// process), the cgroup filesystem): no
 /// disk or network is behind it, so no hung mount can hold the read, and it is read on the
 /// calling thread — also when the host's task limit leaves no room for a helper thread.
 fn is_kernel_file(host_path: &str) -> bool {
@@ -123,7 +125,11 @@ fn is_kernel_file(host_path: &str) -> bool {
         return one_name(rest);
     }
     if let Some(rest) = host_path.strip_prefix("/proc/") {
+        let pid_cgroup = rest
+            .split_once('/')
+            .is_some_and(|(pid, file)| pid.bytes().all(|b| b.is_ascii_digit()) && file == "cgroup");
         return rest.starts_with("sys/")
+            || pid_cgroup
             || (one_name(rest) && !rest.bytes().all(|b| b.is_ascii_digit()));
     }
     cfg!(target_os = "linux") && host_path.starts_with("/sys/fs/cgroup/")
@@ -200,6 +206,27 @@ pub fn recorded_tree(files: &[(&str, &str)]) -> tempfile::TempDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_files_the_kernel_answers_from_its_own_state_are_read_without_a_thread() {
+        for path in [
+            "/proc/self/mountinfo",
+            "/proc/meminfo",
+            "/proc/sys/vm/max_map_count",
+            "/proc/1/cgroup",
+        ] {
+            assert!(is_kernel_file(path), "{path}");
+        }
+        for path in [
+            "/proc/1/cmdline",
+            "/proc/1",
+            "/proc/self/task/1/children",
+            "/etc/os-release",
+            "/proc/x1/cgroup",
+        ] {
+            assert!(!is_kernel_file(path), "{path}");
+        }
+    }
     #[test]
     fn maps_host_paths_under_the_recorded_root() {
         let r = HostRoot::recorded("/x/y");
