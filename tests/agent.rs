@@ -35,8 +35,10 @@ fn a_tool_killed_mid_run_leaves_no_scratch_dir_and_no_worker() {
     let (t, dir) = tempdir();
     let data = format!("{dir}/data");
     let bin_dir = format!("{dir}/bin");
+    let tmp = format!("{dir}/tmp");
     std::fs::create_dir(&data).unwrap();
     std::fs::create_dir(&bin_dir).unwrap();
+    std::fs::create_dir(&tmp).unwrap();
     let fake = format!("{bin_dir}/python3");
     std::fs::write(&fake, "#!/bin/sh\nsleep 5\n").unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -52,6 +54,7 @@ fn a_tool_killed_mid_run_leaves_no_scratch_dir_and_no_worker() {
             &data,
         ])
         .env("PATH", format!("{bin_dir}:/usr/bin:/bin"))
+        .env("TMPDIR", &tmp)
         .env_remove("VIRTUAL_ENV")
         .env_remove("CONDA_PREFIX")
         .stdout(Stdio::null())
@@ -87,6 +90,16 @@ fn a_tool_killed_mid_run_leaves_no_scratch_dir_and_no_worker() {
         leftovers(std::path::Path::new(&data)),
         Vec::<String>::new(),
         "the agent left its scratch dir behind"
+    );
+    // The temp dir's scratch (for the unix-socket checks) too: the agent made it.
+    let until = Instant::now() + Duration::from_secs(3);
+    while !leftovers(std::path::Path::new(&tmp)).is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        leftovers(std::path::Path::new(&tmp)),
+        Vec::<String>::new(),
+        "a scratch dir was left in TMPDIR"
     );
     assert_unchanged(&before, std::path::Path::new(&data));
     // The agent is gone too, not left running. (The tool's own children, here the fake

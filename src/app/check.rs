@@ -221,9 +221,19 @@ pub fn run_check(opts: CheckOptions) -> CheckOutcome {
     let setup_deadline = (Instant::now() + setup_share(left)).min(deadline);
     let probing = opts.replay.is_none();
     let gate = scratch::Gate::default();
+    // The temp dir's scratch is made by the agent when there is one, like the data dirs': the
+    // agent removes it even when the tool is killed outright (it sees its stdin close).
+    let agent = (!root.is_recorded())
+        .then(|| opts.exe.as_deref().and_then(crate::probe::agent::get))
+        .flatten();
     let tmp_scratch = probing.then(|| {
         let (tmp, gate) = (std::env::temp_dir(), gate.clone());
-        crate::spawn::thread("tmp-scratch", move || gate.create_in(&tmp))
+        crate::spawn::thread("tmp-scratch", move || match agent {
+            Some(agent) => agent
+                .make_scratch(&tmp, setup_deadline)
+                .unwrap_or_else(|| Err(timed_out_scratch())),
+            None => gate.create_in(&tmp),
+        })
     });
     let prepared = prepare_dirs(
         &root,
