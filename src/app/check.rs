@@ -100,6 +100,7 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
     // does every filesystem call after it: start it now, so that its exec and start-up
     // overlap loading the catalogue instead of following it. (A --host-root may be a
     // recording, which needs no agent: it is started on first use, as before.)
+    crate::probe::agent::begin_run();
     if args.common.host_root.is_none()
         && let Some(exe) = &exe
     {
@@ -208,6 +209,7 @@ fn read_replay(path: &std::path::Path) -> Result<Replay, InputError> {
 
 /// Identify, probe, judge. Never fails: what cannot be observed is reported as such.
 pub fn run_check(opts: CheckOptions) -> CheckOutcome {
+    crate::probe::agent::begin_run();
     let start = opts.started.unwrap_or_else(Instant::now);
     let deadline = probe_deadline(start, opts.timeout);
     let root = opts.root.clone().with_deadline(deadline);

@@ -64,14 +64,26 @@ pub struct Agent {
 }
 
 /// The current run's agent. A process runs one check, but a test process runs many: the
-/// end of a run (`finish`) clears it, and the next run starts a fresh one.
+/// end of a run (`finish`) clears it, and the next run (`begin_run`) starts a fresh one.
 static AGENT: Mutex<Option<Arc<Agent>>> = Mutex::new(None);
+/// The run's agent has been finished: until the next run begins, no new one is started. A
+/// setup thread still going when the run ended (a data dir's scratch dir asked for late)
+/// would otherwise start a second agent, which would make the dir and then be killed
+/// without removing it.
+static FINISHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// The run's agent, started on first use from `exe` (None: it could not be started; the
-/// caller then does the work itself, bounded by threads, as before there was an agent).
+/// A new run begins: an agent may be started again (a no-op while one is running).
+pub fn begin_run() {
+    let _agent = AGENT.lock().unwrap_or_else(|e| e.into_inner());
+    FINISHED.store(false, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The run's agent, started on first use from `exe` (None: it could not be started, or the
+/// run's agent is already finished; the caller then does the work itself, bounded by threads
+/// and the scratch gate, as before there was an agent).
 pub fn get(exe: &Path) -> Option<Arc<Agent>> {
     let mut agent = AGENT.lock().unwrap_or_else(|e| e.into_inner());
-    if agent.is_none() {
+    if agent.is_none() && !FINISHED.load(std::sync::atomic::Ordering::SeqCst) {
         *agent = Agent::start(exe).ok().map(Arc::new);
     }
     agent.clone()
@@ -98,7 +110,12 @@ pub fn hang_up() {
 /// scratch dirs and exits, wait for that until `deadline`, then kill it. Never blocks past
 /// the deadline, even when the agent is stuck in a hung mount.
 pub fn finish(deadline: Instant) {
-    let Some(agent) = AGENT.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+    let taken = {
+        let mut agent = AGENT.lock().unwrap_or_else(|e| e.into_inner());
+        FINISHED.store(true, std::sync::atomic::Ordering::SeqCst);
+        agent.take()
+    };
+    let Some(agent) = taken else {
         return;
     };
     agent.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
