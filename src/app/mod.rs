@@ -12,6 +12,7 @@ static OUTPUT_ERROR: Mutex<Option<String>> = Mutex::new(None);
 mod check;
 pub mod dirfacts;
 mod explain;
+mod prepare;
 mod validate;
 
 pub use check::{CheckOptions, CheckOutcome, Replay, exit_code, run_check};
