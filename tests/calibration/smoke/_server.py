@@ -1,30 +1,30 @@
 """Start and stop a backend's server process for the server smoke programs.
 
-The server runs with its default port and its data in the data dir; its log goes to a file in
-the data dir's parent-independent scratch (a temp dir) so a failing server's last lines become the
-smoke program's error text.
+The server runs with its default port and its data in the data dir; its log goes to an
+anonymous temp file (no name, so nothing is left behind even when the smoke program is killed)
+so a failing server's last lines become the smoke program's error text.
 """
 import os
 import subprocess
 import tempfile
 import time
 
-_logdir = tempfile.mkdtemp(prefix="cal-server-log-")
-
 
 def start(argv, name, user=None):
-    log = open(os.path.join(_logdir, f"{name}.log"), "ab")
+    log = tempfile.TemporaryFile(prefix=f"cal-server-{name}-")
     if user:
         argv = ["runuser", "-u", user, "--"] + argv
     p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    p._cal_log = log.name
+    p._cal_log = log
     return p
 
 
 def tail(p, n=400):
     try:
-        with open(p._cal_log, "rb") as f:
-            return f.read()[-n:].decode(errors="replace").replace("\n", " | ")
+        fd = p._cal_log.fileno()
+        size = os.fstat(fd).st_size
+        data = os.pread(fd, n, max(0, size - n))
+        return data.decode(errors="replace").replace("\n", " | ")
     except OSError:
         return ""
 
