@@ -15,8 +15,6 @@ use crate::observation::{Observation, round_ms};
 use serde_json::json;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub static PROBE: ProbeDef = ProbeDef {
@@ -112,22 +110,18 @@ struct Series {
     failure: Option<(String, Duration)>,
 }
 
-/// Listen on `bind`, accept on a helper thread, and time `requested` sequential connects.
+/// Listen on `bind` and time `requested` sequential connects. Each connection a connect
+/// made is accepted (and closed) after it is timed, without blocking: over loopback the
+/// handshake is done when connect returns, so no thread of its own is needed to keep the
+/// listen queue short.
 fn connect_series(bind: SocketAddr, requested: u32, deadline: Instant) -> std::io::Result<Series> {
     let listener = TcpListener::bind(bind)?;
     let addr = listener.local_addr()?;
     listener.set_nonblocking(true)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let acceptor = {
-        let stop = Arc::clone(&stop);
-        crate::spawn::thread("loopback-accept", move || {
-            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                match listener.accept() {
-                    Ok((stream, _)) => drop(stream),
-                    Err(_) => std::thread::sleep(Duration::from_millis(1)),
-                }
-            }
-        })?
+    let accept_ready = || {
+        while let Ok((stream, _)) = listener.accept() {
+            drop(stream);
+        }
     };
     let mut series = Series {
         listener: addr,
@@ -148,6 +142,7 @@ fn connect_series(bind: SocketAddr, requested: u32, deadline: Instant) -> std::i
                     .latencies_ms
                     .push(start.elapsed().as_secs_f64() * 1000.0);
                 drop(stream);
+                accept_ready();
             }
             Err(e) => {
                 series.failure = Some((connect_errno(&e), wait));
@@ -155,8 +150,7 @@ fn connect_series(bind: SocketAddr, requested: u32, deadline: Instant) -> std::i
             }
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    let _ = acceptor.join();
+    accept_ready();
     Ok(series)
 }
 
