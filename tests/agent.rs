@@ -72,11 +72,12 @@ fn a_tool_killed_mid_run_leaves_no_scratch_dir_and_no_worker() {
         child.try_wait().unwrap().is_none(),
         "the run ended before it could be killed; the test proves nothing"
     );
+    // The agent names itself (its comm): forked from the tool, it shares the tool's cmdline.
     let agents: Vec<u32> = children_of(child.id())
         .into_iter()
         .filter(|p| {
-            std::fs::read(format!("/proc/{p}/cmdline"))
-                .is_ok_and(|c| c.windows(15).any(|w| w == b"__worker\0agent\0"))
+            std::fs::read_to_string(format!("/proc/{p}/comm"))
+                .is_ok_and(|c| c.trim_end() == wsl_vecprobe::probe::agent::process::AGENT_NAME)
         })
         .collect();
     assert!(!agents.is_empty(), "no agent process found");

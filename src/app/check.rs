@@ -98,14 +98,15 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
     let start = Instant::now();
     let exe = std::env::current_exe().ok();
     // On the live host the agent answers the first question (validating the data dirs) and
-    // does every filesystem call after it: start it now, so that its exec and start-up
-    // overlap loading the catalogue instead of following it. (A --host-root may be a
-    // recording, which needs no agent: it is started on first use, as before.)
+    // does every filesystem call after it: start it now, before any thread of this run (it
+    // is forked then, see `agent::start_early`), so it is ready when the first question
+    // comes. (A --host-root may be a recording, which needs no agent: it is started on first
+    // use, as before.)
     crate::probe::agent::begin_run();
     if args.common.host_root.is_none()
         && let Some(exe) = &exe
     {
-        crate::probe::agent::get(exe);
+        crate::probe::agent::start_early(exe);
     }
     let profiles = crate::catalogue::load_catalogue(&args.profiles)?;
     let known: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();

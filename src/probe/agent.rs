@@ -1,9 +1,10 @@
-//! The agent: one child process per run (`__worker agent`) that makes every filesystem call
-//! the tool makes on a data dir — its facts (stat, statfs, access), its scratch dir, the
-//! probes that work in it with plain file calls (`ProbeDef::in_agent`) and, at the end, the
-//! scratch dir's removal. A mount that hangs at any point then holds a thread of the agent,
-//! which is abandoned at the deadline and killed at exit; no thread of the tool itself is ever
-//! left inside a filesystem request on a data dir, so the tool always exits (issue 11 item 4).
+//! The agent: one child process per run (`__worker agent`, or a fork of the tool: see
+//! `agent::process`) that makes every filesystem call the tool makes on a data dir — its
+//! facts (stat, statfs, access), its scratch dir, the probes that work in it with plain file
+//! calls (`ProbeDef::in_agent`) and, at the end, the scratch dir's removal. A mount that
+//! hangs at any point then holds a thread of the agent, which is abandoned at the deadline
+//! and killed at exit; no thread of the tool itself is ever left inside a filesystem request
+//! on a data dir, so the tool always exits (issue 11 item 4).
 //! One process for all dirs keeps a run's process starts flat in the number of dirs.
 //!
 //! Protocol (`agent/serve.rs` answers): one JSON request per line on the agent's stdin, each
@@ -11,15 +12,17 @@
 //! tool closing stdin is the agent's signal to remove its scratch dirs and exit.
 
 pub mod ospath;
+pub mod process;
 pub mod serve;
 
 use super::{ProbeContext, ProbeDef, ScratchError, Sink};
 use crate::observation::Observation;
+use process::AgentProcess;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -51,8 +54,8 @@ pub(super) fn set_tool_pid(pid: u32) {
 }
 
 pub struct Agent {
-    stdin: Mutex<Option<ChildStdin>>,
-    child: Mutex<Option<Child>>,
+    stdin: Mutex<Option<File>>,
+    child: Mutex<Option<AgentProcess>>,
     /// None once the agent's stdout closed (it exited or was killed): no request waits then.
     pending: Routes,
     /// Notified (with `pending`'s lock) when the agent's stdout closes: it has exited.
@@ -87,6 +90,28 @@ pub fn get(exe: &Path) -> Option<Arc<Agent>> {
         *agent = Agent::start(exe).ok().map(Arc::new);
     }
     agent.clone()
+}
+
+/// Start the run's agent at the very start of `check`, from the main thread, before any
+/// thread but the signal thread exists: on Linux it is forked then (`process::fork_early`),
+/// sparing it an exec; elsewhere, or when the fork fails, it is spawned as `get` does.
+pub fn start_early(exe: &Path) {
+    #[cfg(target_os = "linux")]
+    {
+        let wanted = {
+            let agent = AGENT.lock().unwrap_or_else(|e| e.into_inner());
+            agent.is_none() && !FINISHED.load(std::sync::atomic::Ordering::SeqCst)
+        };
+        // Forked with no lock held: the child gets this process's locks as they are now.
+        if wanted && let Ok(agent) = process::fork_early().and_then(Agent::serving) {
+            let mut slot = AGENT.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                *slot = Some(Arc::new(agent));
+            }
+            return;
+        }
+    }
+    get(exe);
 }
 
 /// The agent when the run has one and it may touch `ctx`'s data dirs (a live host: a recorded
@@ -151,16 +176,18 @@ pub fn finish(deadline: Instant) {
 
 impl Agent {
     fn start(exe: &Path) -> std::io::Result<Agent> {
-        let mut child = super::scratch::spawn_agent(
-            Command::new(exe)
-                .args(["__worker", "agent"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        )?;
+        Agent::serving(process::spawn(exe)?)
+    }
+
+    /// The agent of a started process: a thread routes its answers from here on.
+    fn serving(started: process::Started) -> std::io::Result<Agent> {
+        let process::Started {
+            process: child,
+            stdin,
+            stdout,
+        } = started;
         let pid = child.id();
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().expect("piped stdout");
+        let stdin = Some(stdin);
         let pending: Routes = Arc::new(Mutex::new(Some(HashMap::new())));
         let routes = Arc::clone(&pending);
         let gone = Arc::new(std::sync::Condvar::new());

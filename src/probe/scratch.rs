@@ -155,6 +155,13 @@ pub fn spawn_agent(cmd: &mut std::process::Command) -> std::io::Result<std::proc
 
 static AGENT_PID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
+/// A forked agent (`agent::process::fork_early`), registered once the fork is done: a fork
+/// under the child-list lock would leave that lock held in the agent.
+pub fn register_agent(pid: u32) {
+    AGENT_PID.store(pid, std::sync::atomic::Ordering::SeqCst);
+    register_child(pid);
+}
+
 pub fn register_child(pid: u32) {
     CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
     // Started as the interrupt routine ran: it may have killed the others already.

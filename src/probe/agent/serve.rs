@@ -12,13 +12,33 @@ use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-type Out = Arc<Mutex<std::io::Stdout>>;
+type Out = Arc<Mutex<Box<dyn Write + Send>>>;
 
+/// The spawned agent (`__worker agent`), on the process's stdin and stdout.
 pub fn worker_main(_args: &[std::ffi::OsString]) -> i32 {
-    let out: Out = Arc::new(Mutex::new(std::io::stdout()));
+    serve(std::io::stdin().lock(), Box::new(std::io::stdout()))
+}
+
+/// The forked agent (`process::fork_early`), on its own descriptors: never std's
+/// `stdin()`/`stdout()`, whose state was copied from the tool (see `platform::unix::forked`).
+#[cfg(target_os = "linux")]
+pub fn serve_forked(io: &mut crate::platform::unix::forked::ChildIo) -> i32 {
+    let (Ok(input), Ok(output)) = (io.stdin.try_clone(), io.stdout.get_ref().try_clone()) else {
+        return 3;
+    };
+    serve(
+        std::io::BufReader::new(input),
+        Box::new(std::io::LineWriter::new(output)),
+    )
+}
+
+/// Answer the requests read from `input` on `output`, one line each, until `input` ends.
+fn serve(input: impl BufRead, output: Box<dyn Write + Send>) -> i32 {
+    super::process::name_this_process();
+    let out: Out = Arc::new(Mutex::new(output));
     let context: Arc<Mutex<Option<Arc<ProbeContext>>>> = Arc::default();
     let mut cleanup = Duration::from_millis(1000);
-    for line in std::io::stdin().lock().lines() {
+    for line in input.lines() {
         let Ok(line) = line else { break };
         let Ok(req) = serde_json::from_str::<Value>(&line) else {
             continue;
