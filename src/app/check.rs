@@ -108,19 +108,44 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
     {
         crate::probe::agent::start_early(exe);
     }
-    let profiles = crate::catalogue::load_catalogue(&args.profiles)?;
+    // The catalogue loads and the data dirs are checked on threads of their own while the host
+    // is described: none needs another's answer. Errors are still reported in the order of
+    // the inputs: the catalogue, --require, --host-root, the data dirs.
+    let extra = args.profiles.clone();
+    let catalogue = crate::spawn::thread_once("catalogue", move || {
+        crate::catalogue::load_catalogue(&extra)
+    });
+    let root = validate::host_root(args.common.host_root.as_deref());
+    let validated_by = start + setup_share(args.timeout).min(args.timeout / 2);
+    let dirs = root.as_ref().ok().and_then(|root| {
+        let (given, recorded) = (args.common.data_dirs.clone(), root.is_recorded());
+        crate::spawn::thread_once("check-dirs", move || {
+            validate::data_dirs(&given, recorded, validated_by)
+        })
+        .ok()
+    });
+    // Meanwhile the host is described here.
+    let host = root.as_ref().ok().map(|root| {
+        collect_host(
+            &root
+                .clone()
+                .with_deadline(probe_deadline(start, args.timeout)),
+            host::real_env,
+        )
+    });
+    let profiles = catalogue
+        .ok()
+        .and_then(|loading| loading.join().ok())
+        .unwrap_or_else(|| crate::catalogue::load_catalogue(&args.profiles))?;
     let known: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
     validate::required_ids(&args.require, &known)?;
-    let root = validate::host_root(args.common.host_root.as_deref())?;
-    // The host is described while the agent starts (the data dirs' checks wait for it).
-    let host = collect_host(
-        &root
-            .clone()
-            .with_deadline(probe_deadline(start, args.timeout)),
-        host::real_env,
-    );
-    let validated_by = start + setup_share(args.timeout).min(args.timeout / 2);
-    let data_dirs = validate::data_dirs(&args.common.data_dirs, root.is_recorded(), validated_by)?;
+    let root = root?;
+    let data_dirs = dirs
+        .and_then(|checking| checking.join().ok())
+        .unwrap_or_else(|| {
+            validate::data_dirs(&args.common.data_dirs, root.is_recorded(), validated_by)
+        })?;
+    let host = host.unwrap_or_else(|| collect_host(&root, host::real_env));
     let replay = args.replay.as_deref().map(read_replay).transpose()?;
     let CheckOutcome { report, cleanup } = run_check(CheckOptions {
         root,
