@@ -2,16 +2,22 @@
 //! msync + read(), Qdrant's two-map check, map of a grown file, ftruncate under a map, and a
 //! 256 KiB fill that raises SIGBUS when the disk cannot back it).
 //!
-//! Every check runs in a child process (`mmap SCRATCH`: a fork of the agent on Unix,
-//! `__worker mmap SCRATCH` on Windows; see `worker`), so a SIGBUS kills the child, never the
-//! tool. The child prints `begin <id>` before each check and `obs <json>` after it;
+//! Every check runs in a child process (`mmap SCRATCH [ID...]`: a fork of the agent on Unix,
+//! `__worker mmap SCRATCH [ID...]` on Windows; see `worker`), so a SIGBUS kills the child,
+//! never the tool. The child prints `begin <id>` before each check and `obs <json>` after it;
 //! the parent turns that transcript — and how the child ended — into observations.
+//!
+//! The checks run side by side, each on a thread of the worker (their `msync`s then wait for
+//! the disk together, not in turn), unless the filesystem is short of room for all of them
+//! at once (`space`). A worker that dies by a signal inside several checks at once cannot
+//! say which one raised it: those checks are run again one at a time (`ID...`), where a
+//! signal names its check.
 
 use super::worker::{WorkerExit, WorkerProcess};
 use super::{DataDir, Planned, ProbeContext, ProbeDef, ProbeKind, Scope, Sink};
 use crate::observation::{Observation, Status};
 use std::time::{Duration, Instant};
-use transcript::Transcript;
+use transcript::{Crash, Transcript};
 
 mod transcript;
 
@@ -53,18 +59,27 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
         return;
     };
     let deadline = super::worker::probe_deadline(ctx, PROBE.timeout);
-    let _turn = super::space::take_turn(super::space::turn_key(&ctx.data_dirs, dir), deadline);
+    let turn_key = super::space::turn_key(&ctx.data_dirs, dir);
+    let mut side_by_side = turn_key.is_none();
+    let _turn = super::space::take_turn(turn_key, deadline);
     let mut transcript = Transcript::new(&target);
-    // A check that dies by a signal (SIGBUS) fails with it; a fresh worker then resumes at the
-    // next check, so one crash does not hide what the other checks would observe.
-    let mut resume_at: Option<&'static str> = None;
+    // A check that dies by a signal (SIGBUS) fails with it; a fresh worker then runs the
+    // checks left, one at a time, so one crash does not hide what the others would observe.
     loop {
         let mut args = vec![scratch.clone().into_os_string()];
-        args.extend(resume_at.map(std::ffi::OsString::from));
+        if !side_by_side {
+            args.extend(
+                transcript
+                    .pending()
+                    .into_iter()
+                    .map(std::ffi::OsString::from),
+            );
+        }
+        transcript.worker_started(side_by_side);
         let mut worker = match WorkerProcess::spawn(exe, "mmap", &args) {
             Ok(w) => w,
             Err(e) => {
-                for id in IDS.iter().copied().filter(|id| transcript.is_pending(id)) {
+                for id in transcript.pending() {
                     let mut o = Observation::from_io_error(
                         id,
                         &target,
@@ -92,23 +107,25 @@ fn run(ctx: &ProbeContext, dir: Option<&DataDir>, sink: &Sink) {
         // A check killed by SIGBUS leaves its file (on a full disk, the last free pages):
         // remove it before the next worker, or another probe, needs that room.
         remove_check_files(scratch);
-        if let Some(crashed) = transcript.crashed_check(&end) {
-            sink.emit(crashed);
-            if let Some(next) = transcript.next_pending() {
-                resume_at = Some(next);
-                continue;
+        match transcript.crash(&end) {
+            Crash::In(crashed) => sink.emit(crashed),
+            Crash::Unattributed => {}
+            Crash::None => {
+                transcript
+                    .finish(&end)
+                    .into_iter()
+                    .for_each(|o| sink.emit(o));
+                return;
             }
+        }
+        if transcript.pending().is_empty() {
             return;
         }
-        transcript
-            .finish(&end)
-            .into_iter()
-            .for_each(|o| sink.emit(o));
-        return;
+        side_by_side = false;
     }
 }
 
-/// Entry point of the child process (`__worker mmap SCRATCH_DIR [RESUME_AT]`).
+/// Entry point of the child process (`__worker mmap SCRATCH_DIR [ID...]`).
 pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
     if args.is_empty() {
         eprintln!("wsl-vecprobe: worker mmap needs a scratch dir");
@@ -117,65 +134,124 @@ pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
     run_worker(args, &mut std::io::stdout())
 }
 
-/// The worker (`SCRATCH_DIR [RESUME_AT]`), writing its transcript to `out` (in a forked child:
-/// its raw stdout descriptor, never std's locked `stdout()`).
-pub fn run_worker(args: &[std::ffi::OsString], out: &mut dyn std::io::Write) -> i32 {
+/// The worker (`SCRATCH_DIR [ID...]`: every check side by side, or the checks named, one at
+/// a time), writing its transcript to `out` (in a forked child: its raw stdout descriptor,
+/// never std's locked `stdout()`).
+pub fn run_worker(args: &[std::ffi::OsString], out: &mut (dyn std::io::Write + Send)) -> i32 {
     let Some(dir) = args.first() else {
         return 2;
     };
-    let resume_at = args.get(1).map(|a| a.to_string_lossy().into_owned());
-    run_checks(std::path::Path::new(dir), resume_at.as_deref(), out)
+    let named: Vec<String> = args[1..]
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let one_at_a_time = (!named.is_empty()).then_some(named.as_slice());
+    run_checks(std::path::Path::new(dir), one_at_a_time, out)
 }
 
 #[cfg(any(unix, windows))]
-fn run_checks(dir: &std::path::Path, resume_at: Option<&str>, out: &mut dyn std::io::Write) -> i32 {
+type Check = (&'static str, checks::CheckFn);
+
+/// Run the checks named in `one_at_a_time`, in the workers' order, or every check side by
+/// side (None). Exit code 3: the transcript could not be written.
+#[cfg(any(unix, windows))]
+fn run_checks(
+    dir: &std::path::Path,
+    one_at_a_time: Option<&[String]>,
+    out: &mut (dyn std::io::Write + Send),
+) -> i32 {
     let target = crate::host::shown(dir);
-    let start_index = resume_at
-        .and_then(|r| checks::CHECKS.iter().position(|(id, _)| *id == r))
-        .unwrap_or(0);
-    for (id, check) in checks::CHECKS.iter().skip(start_index) {
-        if writeln!(out, "begin {id}")
-            .and_then(|_| out.flush())
-            .is_err()
-        {
+    let Some(named) = one_at_a_time else {
+        return side_by_side(dir, &target, out);
+    };
+    for check in checks::CHECKS
+        .iter()
+        .filter(|(id, _)| named.iter().any(|n| n == id))
+    {
+        if !report(out, &format!("begin {}", check.0)) {
             return 3;
         }
-        let start = Instant::now();
-        let obs = match check(dir) {
-            Ok(p) => {
-                let mut o = Observation::pass(*id, &target, p.message);
-                o.values = p.values;
-                o
-            }
-            Err(f) => {
-                let mut o = Observation::fail(*id, &target, f.message);
-                o.errno = f.errno;
-                if f.precondition {
-                    o.status = Status::Error;
-                }
-                o
-            }
-        }
-        .elapsed_since(start);
+        let obs = observe(dir, &target, check);
         remove_check_files(dir);
-        let Ok(json) = serde_json::to_string(&obs) else {
-            return 3;
-        };
-        if writeln!(out, "obs {json}")
-            .and_then(|_| out.flush())
-            .is_err()
-        {
+        if !report(out, &obs) {
             return 3;
         }
     }
     0
 }
 
+/// Every check on a thread of its own (on this one when no thread can be had), its files
+/// removed once all are done.
+#[cfg(any(unix, windows))]
+fn side_by_side(dir: &std::path::Path, target: &str, out: &mut (dyn std::io::Write + Send)) -> i32 {
+    let out = std::sync::Mutex::new(out);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let run = |check: &Check| {
+        let write = |line: &str| {
+            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+            if !report(&mut **out, line) {
+                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        };
+        write(&format!("begin {}", check.0));
+        let obs = observe(dir, target, check);
+        write(&obs);
+    };
+    std::thread::scope(|s| {
+        for check in checks::CHECKS {
+            let started = std::thread::Builder::new()
+                .name("mmap-check".into())
+                .spawn_scoped(s, || run(check));
+            if started.is_err() {
+                run(check);
+            }
+        }
+    });
+    remove_check_files(dir);
+    if failed.load(std::sync::atomic::Ordering::Relaxed) {
+        3
+    } else {
+        0
+    }
+}
+
+/// One check's observation, as the transcript's `obs <json>` line.
+#[cfg(any(unix, windows))]
+fn observe(dir: &std::path::Path, target: &str, (id, check): &Check) -> String {
+    let start = Instant::now();
+    let obs = match check(dir) {
+        Ok(p) => {
+            let mut o = Observation::pass(*id, target, p.message);
+            o.values = p.values;
+            o
+        }
+        Err(f) => {
+            let mut o = Observation::fail(*id, target, f.message);
+            o.errno = f.errno;
+            if f.precondition {
+                o.status = Status::Error;
+            }
+            o
+        }
+    }
+    .elapsed_since(start);
+    match serde_json::to_string(&obs) {
+        Ok(json) => format!("obs {json}"),
+        Err(_) => String::new(),
+    }
+}
+
+/// Write one transcript line and flush it; false when it could not be written.
+#[cfg(any(unix, windows))]
+fn report(out: &mut (dyn std::io::Write + Send), line: &str) -> bool {
+    !line.is_empty() && writeln!(out, "{line}").and_then(|_| out.flush()).is_ok()
+}
+
 #[cfg(not(any(unix, windows)))]
 fn run_checks(
     _dir: &std::path::Path,
-    _resume_at: Option<&str>,
-    _out: &mut dyn std::io::Write,
+    _one_at_a_time: Option<&[String]>,
+    _out: &mut (dyn std::io::Write + Send),
 ) -> i32 {
     2
 }
@@ -205,9 +281,9 @@ mod tests {
     }
 
     #[cfg(any(unix, windows))]
-    fn lines_of_a_real_run(dir: &std::path::Path) -> Vec<String> {
+    fn lines_of_a_real_run(dir: &std::path::Path, one_at_a_time: Option<&[String]>) -> Vec<String> {
         let mut out = Vec::new();
-        assert_eq!(run_checks(dir, None, &mut out), 0);
+        assert_eq!(run_checks(dir, one_at_a_time, &mut out), 0);
         String::from_utf8(out)
             .unwrap()
             .lines()
@@ -218,20 +294,41 @@ mod tests {
     #[cfg(any(unix, windows))]
     #[test]
     fn a_real_in_process_run_passes_every_check_and_is_retargeted_to_the_data_dir() {
-        let dir = tempfile::tempdir().unwrap();
-        let lines = lines_of_a_real_run(dir.path());
-        assert_eq!(lines.len(), 2 * IDS.len());
-        let mut t = Transcript::new("/data");
-        let obs: Vec<Observation> = lines.iter().flat_map(|l| t.line(l)).collect();
-        assert!(t.finish(&WorkerExit::Code(0)).is_empty());
-        assert_eq!(obs.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), IDS);
-        for o in &obs {
-            assert_eq!(o.status, Status::Pass, "{o:?}");
-            assert_eq!(o.target, "/data");
+        let all: Vec<String> = IDS.iter().map(|id| id.to_string()).collect();
+        for one_at_a_time in [None, Some(all.as_slice())] {
+            let dir = tempfile::tempdir().unwrap();
+            let lines = lines_of_a_real_run(dir.path(), one_at_a_time);
+            assert_eq!(lines.len(), 2 * IDS.len());
+            let mut t = Transcript::new("/data");
+            t.worker_started(one_at_a_time.is_none());
+            let mut obs: Vec<Observation> = lines.iter().flat_map(|l| t.line(l)).collect();
+            assert!(t.finish(&WorkerExit::Code(0)).is_empty());
+            if one_at_a_time.is_none() {
+                // Side by side they end in any order.
+                obs.sort_by_key(|o| IDS.iter().position(|id| *id == o.id));
+            }
+            assert_eq!(obs.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), IDS);
+            for o in &obs {
+                assert_eq!(o.status, Status::Pass, "{o:?}");
+                assert_eq!(o.target, "/data");
+            }
+            assert_eq!(obs[5].values["bytes"], 256 * 1024);
+            // The worker removes its files.
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         }
-        assert_eq!(obs[5].values["bytes"], 256 * 1024);
-        // The worker removes its files after each check.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[cfg(any(unix, windows))]
+    #[test]
+    fn one_at_a_time_only_the_checks_named_run_in_the_workers_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let named = vec![IDS[4].to_string(), IDS[1].to_string()];
+        let lines = lines_of_a_real_run(dir.path(), Some(&named));
+        let begun: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("begin "))
+            .collect();
+        assert_eq!(begun, [IDS[1], IDS[4]]);
     }
 
     #[cfg(any(unix, windows))]

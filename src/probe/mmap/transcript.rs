@@ -6,11 +6,26 @@ use crate::observation::Observation;
 use crate::probe::worker::WorkerExit;
 use std::time::Instant;
 
-/// The parent's reading of the worker's output: which check is running, which are done.
+/// The parent's reading of the worker's output: which checks are running, which are done.
 pub(super) struct Transcript {
     target: String,
     done: [bool; IDS.len()],
-    current: Option<(usize, Instant)>,
+    /// The checks begun and not reported yet, in the order begun.
+    open: Vec<(usize, Instant)>,
+    /// The current worker runs its checks side by side, so several may be open at once.
+    side_by_side: bool,
+}
+
+/// How a worker's end bears on the checks it had begun.
+#[derive(Debug)]
+pub(super) enum Crash {
+    /// Not a signal inside a check.
+    None,
+    /// The one check it was in fails with the signal.
+    In(Observation),
+    /// It was in several checks at once (side by side): which one the signal came from is
+    /// unknown, so they stay pending, to be run again one at a time.
+    Unattributed,
 }
 
 impl Transcript {
@@ -18,8 +33,15 @@ impl Transcript {
         Transcript {
             target: target.to_string(),
             done: [false; IDS.len()],
-            current: None,
+            open: Vec::new(),
+            side_by_side: false,
         }
+    }
+
+    /// A new worker starts; it runs its checks side by side, or one at a time.
+    pub(super) fn worker_started(&mut self, side_by_side: bool) {
+        self.side_by_side = side_by_side;
+        self.open.clear();
     }
 
     fn index(id: &str) -> Option<usize> {
@@ -33,7 +55,9 @@ impl Transcript {
             let Some(i) = Self::index(id.trim()).filter(|i| !self.done[*i]) else {
                 return out;
             };
-            if let Some((prev, _)) = self.current.take() {
+            if !self.side_by_side
+                && let Some((prev, _)) = self.open.pop()
+            {
                 self.done[prev] = true;
                 out.push(Observation::error(
                     IDS[prev],
@@ -41,7 +65,7 @@ impl Transcript {
                     format!("the worker began {} before reporting this check", IDS[i]),
                 ));
             }
-            self.current = Some((i, Instant::now()));
+            self.open.push((i, Instant::now()));
         } else if let Some(json) = line.strip_prefix("obs ") {
             let Ok(mut obs) = serde_json::from_str::<Observation>(json) else {
                 return out;
@@ -51,45 +75,52 @@ impl Transcript {
             };
             obs.target = self.target.clone();
             self.done[i] = true;
-            if self.current.is_some_and(|(c, _)| c == i) {
-                self.current = None;
-            }
+            self.open.retain(|(c, _)| *c != i);
             out.push(obs);
         }
         out
     }
 
     /// The worker died by a signal inside a check: that check fails with the signal's name,
-    /// so the parent can start a fresh worker for the checks after it. None when the end was
-    /// not a signal during a check.
-    pub(super) fn crashed_check(&mut self, end: &WorkerExit) -> Option<Observation> {
+    /// so the parent can start a fresh worker for the checks left. Inside several checks at
+    /// once, none is blamed: they are run again, one at a time.
+    pub(super) fn crash(&mut self, end: &WorkerExit) -> Crash {
         let WorkerExit::Signal(sig) = end else {
-            return None;
+            return Crash::None;
         };
-        let (i, began) = self.current.take()?;
-        self.done[i] = true;
-        Some(
-            Observation::fail(IDS[i], &self.target, signal_message(sig, IDS[i]))
-                .with_errno(sig.clone())
-                .elapsed_since(began),
-        )
+        match self.open.as_slice() {
+            [] => Crash::None,
+            [(i, began)] => {
+                let (i, began) = (*i, *began);
+                self.open.clear();
+                self.done[i] = true;
+                Crash::In(
+                    Observation::fail(IDS[i], &self.target, signal_message(sig, IDS[i]))
+                        .with_errno(sig.clone())
+                        .elapsed_since(began),
+                )
+            }
+            _ => {
+                self.open.clear();
+                Crash::Unattributed
+            }
+        }
     }
 
-    pub(super) fn is_pending(&self, id: &str) -> bool {
-        Self::index(id).is_some_and(|i| !self.done[i])
-    }
-
-    /// The first check not reported yet.
-    pub(super) fn next_pending(&self) -> Option<&'static str> {
-        self.done.iter().position(|d| !d).map(|i| IDS[i])
+    /// The checks not reported yet, in the workers' order.
+    pub(super) fn pending(&self) -> Vec<&'static str> {
+        (0..IDS.len())
+            .filter(|i| !self.done[*i])
+            .map(|i| IDS[i])
+            .collect()
     }
 
     /// The worker is gone (or was killed at the deadline): account for every check not reported.
     pub(super) fn finish(&mut self, end: &WorkerExit) -> Vec<Observation> {
         let mut out = Vec::new();
-        let running = self.current.take();
-        let died_at = running.map(|(i, _)| IDS[i]);
-        if let Some((i, began)) = running {
+        let running = std::mem::take(&mut self.open);
+        let died_at = running.first().map(|(i, _)| IDS[*i]);
+        for (i, began) in running {
             self.done[i] = true;
             let obs = match end {
                 WorkerExit::Signal(sig) => {
@@ -171,22 +202,56 @@ mod tests {
     }
 
     #[test]
-    fn a_crashed_check_fails_with_its_signal_and_the_next_pending_check_is_named() {
+    fn a_crashed_check_fails_with_its_signal_and_the_checks_left_are_pending() {
         let mut t = Transcript::new("/data");
         t.line(&format!("begin {}", IDS[0]));
         t.line(&pass_line(IDS[0]));
         t.line(&format!("begin {}", IDS[1]));
-        let crashed = t
-            .crashed_check(&WorkerExit::Signal("SIGBUS".into()))
-            .expect("a check was running");
+        let Crash::In(crashed) = t.crash(&WorkerExit::Signal("SIGBUS".into())) else {
+            panic!("a check was running");
+        };
         assert_eq!(crashed.id, IDS[1]);
         assert_eq!(crashed.status, Status::Fail);
         assert_eq!(crashed.errno.as_deref(), Some("SIGBUS"));
-        assert_eq!(t.next_pending(), Some(IDS[2]));
+        assert_eq!(t.pending(), IDS[2..]);
         assert!(
-            t.crashed_check(&WorkerExit::Code(0)).is_none(),
+            matches!(t.crash(&WorkerExit::Code(0)), Crash::None),
             "only a signal inside a check counts"
         );
+    }
+
+    #[test]
+    fn a_signal_inside_several_checks_side_by_side_blames_none_and_leaves_them_pending() {
+        let mut t = Transcript::new("/data");
+        t.worker_started(true);
+        for id in IDS {
+            assert!(t.line(&format!("begin {id}")).is_empty(), "no error");
+        }
+        assert_eq!(t.line(&pass_line(IDS[0])).len(), 1);
+        assert!(matches!(
+            t.crash(&WorkerExit::Signal("SIGBUS".into())),
+            Crash::Unattributed
+        ));
+        assert_eq!(t.pending(), IDS[1..]);
+        // Run again one at a time: now the signal is pinned on the check it came from.
+        t.worker_started(false);
+        t.line(&format!("begin {}", IDS[1]));
+        t.line(&pass_line(IDS[1]));
+        t.line(&format!("begin {}", IDS[5]));
+        let Crash::In(crashed) = t.crash(&WorkerExit::Signal("SIGBUS".into())) else {
+            panic!("one check was running");
+        };
+        assert_eq!(crashed.id, IDS[5]);
+        assert_eq!(t.pending(), IDS[2..5]);
+    }
+
+    #[test]
+    fn one_at_a_time_a_check_begun_before_the_last_was_reported_is_an_error() {
+        let mut t = Transcript::new("/data");
+        t.line(&format!("begin {}", IDS[0]));
+        let obs = t.line(&format!("begin {}", IDS[1]));
+        assert_eq!(obs.len(), 1);
+        assert_eq!((obs[0].id.as_str(), obs[0].status), (IDS[0], Status::Error));
     }
 
     #[test]
