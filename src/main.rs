@@ -10,6 +10,8 @@ fn main() {
     // child is killed by its parent instead.)
     if !is_worker {
         wsl_vecprobe::probe::scratch::install_interrupt_handler();
+        #[cfg(unix)]
+        wsl_vecprobe::platform::unix::signals::ignore_file_size_limit_signal();
     }
     // Hidden re-exec entry for probes that run in a child process (src/probe/worker.rs),
     // dispatched before clap so a worker starts as fast as possible.

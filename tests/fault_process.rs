@@ -706,3 +706,64 @@ fn a_shell_or_an_open_file_in_an_unlocked_store_is_no_second_opener() {
         "store:"
     ));
 }
+
+/// `ulimit -f` (RLIMIT_FSIZE) of 16 KiB: a write past it raises SIGXFSZ. The agent ignores the
+/// signal, so it observes EFBIG where it writes (the 1 MiB preallocation) and lives to remove
+/// its scratch dir; the map worker dies by it as a backend would, contained. Its checks start
+/// side by side, so a crash first names none of them: they run again one at a time, and each
+/// check that wrote past the limit fails with the signal under its own name. A report written
+/// to a file past the limit is an output failure (exit 74), not a death by signal.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_size_limit_is_observed_as_efbig_and_sigxfsz_and_leaves_nothing_behind() {
+    if !have_tool("prlimit") {
+        return skip("file_size_limit", "needs prlimit (util-linux)");
+    }
+    let (t, dir) = tempdir();
+    let before = snapshot(t.path());
+    let mut cmd = Command::new("prlimit");
+    cmd.args(["--fsize=16384:16384", "--"]).arg(bin()).args([
+        "check",
+        "--format",
+        "json",
+        "--data-dir",
+        &dir,
+    ]);
+    let r = run_cmd(cmd, Duration::from_secs(30));
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    let report = r.json();
+    let prealloc = probe(&report, "file.preallocate", Some(&dir));
+    assert_eq!(
+        (prealloc["status"].as_str(), prealloc["errno"].as_str()),
+        (Some("fail"), Some("EFBIG")),
+        "{prealloc:#}"
+    );
+    assert_eq!(probe(&report, "mmap.private", Some(&dir))["status"], "pass");
+    for id in ["mmap.shared_rw", "mmap.fill"] {
+        let o = probe(&report, id, Some(&dir));
+        assert_eq!(
+            (o["status"].as_str(), o["errno"].as_str()),
+            (Some("fail"), Some("SIGXFSZ")),
+            "{o:#}"
+        );
+        assert!(
+            o["message"].as_str().unwrap_or_default().starts_with(id),
+            "the signal is pinned on the check it came from: {o:#}"
+        );
+    }
+    assert_unchanged(&before, t.path());
+
+    let out = t.path().join("report.json");
+    let mut cmd = Command::new("prlimit");
+    cmd.args(["--fsize=16384:16384", "--"])
+        .arg(bin())
+        .args(["check", "--format", "json", "--data-dir", &dir])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap());
+    let done = cmd.output().expect("run the tool");
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(done.status.code(), Some(74), "stderr:\n{stderr}");
+    assert!(stderr.contains("File too large"), "{stderr}");
+}

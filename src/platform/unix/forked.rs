@@ -7,9 +7,8 @@
 //! left locked at the fork: it gets its stdin, stdout and stderr as raw descriptors (never
 //! std's `stdin()`/`stdout()`, whose locks the agent's threads hold), every other inherited
 //! descriptor is closed (a copy of another worker's pipe would keep that worker from seeing
-//! EOF), SIGINT/SIGTERM go back to their defaults and the signal mask is cleared (as `exec`
-//! would leave them), and it ends with `_exit` (no atexit handlers, no flush of buffers copied
-//! from the parent). glibc's `fork` resets malloc's locks in the child, so allocating is safe.
+//! EOF), SIGINT/SIGTERM/SIGXFSZ go back to their defaults and the signal mask is cleared,
+//! and it ends with `_exit` (no atexit handlers, no flush of buffers copied from the parent). glibc's `fork` resets malloc's locks in the child, so allocating is safe.
 //! The child is the leader of its own process group, set by both sides so a kill of the group
 //! never misses it.
 
@@ -96,6 +95,7 @@ unsafe fn become_worker(stdin: c_int, stdout: c_int, stderr: c_int) {
         libc::setpgid(0, 0);
         libc::signal(libc::SIGINT, libc::SIG_DFL);
         libc::signal(libc::SIGTERM, libc::SIG_DFL);
+        libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());

@@ -69,3 +69,13 @@ pub fn install(routine: fn()) {
         let _ = unsafe { sigaction(sig, &action) };
     }
 }
+
+/// SIGXFSZ ignored: a write past the file-size limit (RLIMIT_FSIZE, `ulimit -f`) then fails
+/// with EFBIG instead of killing the process. The tool then reports a report it cannot write
+/// as an output failure, and the agent observes EFBIG where it writes in a data dir — and
+/// stays alive to remove its scratch dirs. (Children forked to map files get the default back:
+/// like a backend, they die by the signal, contained.)
+pub fn ignore_file_size_limit_signal() {
+    // SAFETY: setting a signal's disposition to SIG_IGN has no memory effects.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+}

@@ -35,6 +35,8 @@ pub fn serve_forked(io: &mut crate::platform::unix::forked::ChildIo) -> i32 {
 /// Answer the requests read from `input` on `output`, one line each, until `input` ends.
 fn serve(input: impl BufRead, output: Box<dyn Write + Send>) -> i32 {
     super::process::name_this_process();
+    #[cfg(unix)]
+    crate::platform::unix::signals::ignore_file_size_limit_signal();
     let out: Out = Arc::new(Mutex::new(output));
     let context: Arc<Mutex<Option<Arc<ProbeContext>>>> = Arc::default();
     let mut cleanup = Duration::from_millis(1000);
