@@ -169,6 +169,12 @@ pub(super) fn command(args: &CheckArgs) -> AppResult {
 pub(super) fn host_command(args: &HostArgs) -> AppResult {
     let start = Instant::now();
     let deadline = start + HOST_BUDGET;
+    // The data dirs' facts come from the agent on a live host: forked now, as in `check`.
+    if args.common.host_root.is_none()
+        && let Some(exe) = super::dirfacts::tool_exe()
+    {
+        crate::probe::agent::start_early(&exe);
+    }
     let root = validate::host_root(args.common.host_root.as_deref())?;
     // A recorded host has no current directory; without --data-dir, `host` describes the
     // host alone (check, which judges data dirs, refuses that instead).
