@@ -58,11 +58,15 @@ pub fn fork_worker(
         use std::os::fd::AsRawFd;
         // SAFETY: in the child: plain system calls on descriptors this function owns.
         unsafe {
-            become_worker(
+            // Without its own descriptors the child must not run at all: its fd 1 would still
+            // be the parent's stdout (the tool's report, for a forked agent).
+            if !become_worker(
                 stdin_read.as_raw_fd(),
                 stdout_write.as_raw_fd(),
                 std::os::fd::AsRawFd::as_raw_fd(&null),
-            );
+            ) {
+                libc::_exit(127);
+            }
             // Descriptors 0 and 1 are now the pipes; nothing else of the parent's is open.
             let mut io = ChildIo {
                 stdin: File::from_raw_fd(0),
@@ -88,8 +92,9 @@ pub fn fork_worker(
 }
 
 /// In the child: own process group, the pipes as stdin/stdout and /dev/null as stderr, every
-/// other descriptor closed, default SIGINT/SIGTERM and an empty signal mask.
-unsafe fn become_worker(stdin: c_int, stdout: c_int, stderr: c_int) {
+/// other descriptor closed, default SIGINT/SIGTERM/SIGXFSZ and an empty signal mask. False
+/// when the descriptors could not be set up (the child must then exit at once).
+unsafe fn become_worker(stdin: c_int, stdout: c_int, stderr: c_int) -> bool {
     // SAFETY (whole body): async-signal-safe calls on this process's own state.
     unsafe {
         libc::setpgid(0, 0);
@@ -99,13 +104,23 @@ unsafe fn become_worker(stdin: c_int, stdout: c_int, stderr: c_int) {
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-        // Copied above 2 first: were the parent started with 0-2 closed, a pipe's end could
-        // itself be 0-2 and be overwritten by another's dup2 before it is copied.
-        let ends = [stdin, stdout, stderr].map(|fd| libc::fcntl(fd, libc::F_DUPFD, 3));
+        // An end that is itself 0-2 (the parent was started with those closed) is moved above
+        // 2 first, or another's dup2 would overwrite it before it is copied. Only those: at the
+        // descriptor limit there is no room for copies of the others.
+        let mut ends = [stdin, stdout, stderr];
+        for fd in ends.iter_mut().filter(|fd| **fd <= 2) {
+            *fd = libc::fcntl(*fd, libc::F_DUPFD, 3);
+            if *fd < 0 {
+                return false;
+            }
+        }
         for (target, fd) in ends.into_iter().enumerate() {
-            libc::dup2(fd, target as c_int);
+            if fd != target as c_int && libc::dup2(fd, target as c_int) < 0 {
+                return false;
+            }
         }
         close_from(3);
+        true
     }
 }
 
