@@ -149,3 +149,72 @@ fn children_of(parent: u32) -> Vec<u32> {
     }
     out
 }
+
+/// The agent killed mid-run (SIGKILL: no handler runs in it): the scratch dirs it made would
+/// stay behind, so at the end of the run a fresh agent takes them over and removes them. The
+/// run itself ends normally, the agent's unreported observations being errors.
+#[test]
+fn an_agent_killed_mid_run_leaves_no_scratch_dir() {
+    let (t, dir) = tempdir();
+    let data = format!("{dir}/data");
+    let bin_dir = format!("{dir}/bin");
+    let tmp = format!("{dir}/tmp");
+    for d in [&data, &bin_dir, &tmp] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let fake = format!("{bin_dir}/python3");
+    std::fs::write(&fake, "#!/bin/sh\nsleep 3\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let before = snapshot(std::path::Path::new(&data));
+    let mut child = Command::new(bin())
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--timeout",
+            "10s",
+            "--data-dir",
+            &data,
+        ])
+        .env("PATH", format!("{bin_dir}:/usr/bin:/bin"))
+        .env("TMPDIR", &tmp)
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CONDA_PREFIX")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(5);
+    while leftovers(std::path::Path::new(&data)).is_empty() {
+        assert!(Instant::now() < until, "no scratch dir appeared");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let agents: Vec<u32> = children_of(child.id())
+        .into_iter()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm"))
+                .is_ok_and(|c| c.trim_end() == wsl_vecprobe::probe::agent::process::AGENT_NAME)
+        })
+        .collect();
+    assert_eq!(agents.len(), 1, "one agent: {agents:?}");
+    // SAFETY: kill(2) of the agent found above, a child of the tool started here.
+    assert_eq!(unsafe { libc::kill(agents[0] as i32, libc::SIGKILL) }, 0);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before the agent could be killed; the test proves nothing"
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        leftovers(std::path::Path::new(&data)),
+        Vec::<String>::new(),
+        "the dead agent's scratch dir was left behind"
+    );
+    assert_eq!(
+        leftovers(std::path::Path::new(&tmp)),
+        Vec::<String>::new(),
+        "the dead agent's scratch dir was left in TMPDIR"
+    );
+    assert_unchanged(&before, std::path::Path::new(&data));
+    drop(t);
+}

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -64,6 +65,13 @@ pub struct Agent {
     /// The probe context last sent, less its deadline (a new run's context is sent again).
     context_sent: Mutex<String>,
     pub pid: u32,
+    /// The binary a replacement agent is spawned from (`process::adopt_left_dirs`).
+    exe: PathBuf,
+    /// The scratch dirs it made, and whether it ended before it was told to (then it could
+    /// not remove them).
+    made: Mutex<Vec<PathBuf>>,
+    told_to_end: Arc<AtomicBool>,
+    ended_early: Arc<AtomicBool>,
 }
 
 /// The current run's agent. A process runs one check, but a test process runs many: the
@@ -103,7 +111,7 @@ pub fn start_early(exe: &Path) {
             agent.is_none() && !FINISHED.load(std::sync::atomic::Ordering::SeqCst)
         };
         // Forked with no lock held: the child gets this process's locks as they are now.
-        if wanted && let Ok(agent) = process::fork_early().and_then(Agent::serving) {
+        if wanted && let Ok(agent) = process::fork_early().and_then(|a| Agent::serving(a, exe)) {
             let mut slot = AGENT.lock().unwrap_or_else(|e| e.into_inner());
             if slot.is_none() {
                 *slot = Some(Arc::new(agent));
@@ -127,7 +135,7 @@ pub fn for_context(ctx: &ProbeContext) -> Option<Arc<Agent>> {
 /// exits. `finish` waits for that.
 pub fn hang_up() {
     if let Some(agent) = AGENT.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-        agent.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
+        agent.end_input();
     }
 }
 
@@ -143,44 +151,28 @@ pub fn finish(deadline: Instant) {
     let Some(agent) = taken else {
         return;
     };
-    agent.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let Some(mut child) = agent.child.lock().unwrap_or_else(|e| e.into_inner()).take() else {
-        return;
-    };
-    // Its stdout closes as it exits: wait for that, then for the exit itself (moments later).
-    let routes = agent.pending.lock().unwrap_or_else(|e| e.into_inner());
-    let left = deadline.saturating_duration_since(Instant::now());
-    drop(
-        agent
-            .gone
-            .wait_timeout_while(routes, left, |r| r.is_some())
-            .unwrap_or_else(|e| e.into_inner()),
-    );
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            super::scratch::unregister_child(agent.pid);
-            return;
-        }
-        std::thread::sleep(Duration::from_micros(100));
+    process::end(&agent, deadline);
+    // An agent that died mid-run (killed, or by a signal) left its scratch dirs: a fresh
+    // one takes them over and removes them, in what is left of the budget.
+    let made = std::mem::take(&mut *agent.made.lock().unwrap_or_else(|e| e.into_inner()));
+    if agent.ended_early.load(Ordering::SeqCst) && !made.is_empty() {
+        process::adopt_left_dirs(&agent.exe, &made, deadline);
     }
-    let _ = child.kill();
-    super::scratch::unregister_child(agent.pid);
-    // Reaped on a thread of its own: a child killed inside a filesystem request may take
-    // until the request ends to go; the tool does not wait for that.
-    let _ = std::thread::Builder::new()
-        .name("agent-reaper".into())
-        .spawn(move || {
-            let _ = child.wait();
-        });
 }
 
 impl Agent {
     fn start(exe: &Path) -> std::io::Result<Agent> {
-        Agent::serving(process::spawn(exe)?)
+        Agent::serving(process::spawn(exe)?, exe)
+    }
+
+    /// Its stdin closes: the agent removes its scratch dirs and exits.
+    fn end_input(&self) {
+        self.told_to_end.store(true, Ordering::SeqCst);
+        self.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
     /// The agent of a started process: a thread routes its answers from here on.
-    fn serving(started: process::Started) -> std::io::Result<Agent> {
+    fn serving(started: process::Started, exe: &Path) -> std::io::Result<Agent> {
         let process::Started {
             process: child,
             stdin,
@@ -192,6 +184,9 @@ impl Agent {
         let routes = Arc::clone(&pending);
         let gone = Arc::new(std::sync::Condvar::new());
         let notify = Arc::clone(&gone);
+        let told_to_end = Arc::new(AtomicBool::new(false));
+        let ended_early = Arc::new(AtomicBool::new(false));
+        let (told, early) = (Arc::clone(&told_to_end), Arc::clone(&ended_early));
         std::thread::Builder::new()
             .name("agent-answers".into())
             .spawn(move || {
@@ -223,6 +218,7 @@ impl Agent {
                     }
                 }
                 // The agent is gone: every waiting request learns it now, later ones at once.
+                early.store(!told.load(Ordering::SeqCst), Ordering::SeqCst);
                 let left = routes.lock().unwrap_or_else(|e| e.into_inner()).take();
                 notify.notify_all();
                 for route in left.into_iter().flat_map(HashMap::into_values) {
@@ -239,6 +235,10 @@ impl Agent {
             next_id: std::sync::atomic::AtomicU64::new(1),
             context_sent: Mutex::new(String::new()),
             pid,
+            exe: exe.to_path_buf(),
+            made: Mutex::default(),
+            told_to_end,
+            ended_early,
         })
     }
 
@@ -288,7 +288,14 @@ impl Agent {
         deadline: Instant,
     ) -> Option<Result<PathBuf, ScratchError>> {
         let req = self.request(json!({ "op": "scratch", "path": ospath::encode(dir) }))?;
-        serve::scratch_from(&req.next(deadline).ok()?["scratch"])
+        let made = serve::scratch_from(&req.next(deadline).ok()?["scratch"])?;
+        if let Ok(path) = &made {
+            self.made
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(path.clone());
+        }
+        Some(made)
     }
 
     /// Start `probe` in the agent, on the context last sent (`send_context`): what it

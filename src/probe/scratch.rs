@@ -96,6 +96,21 @@ pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
     made
 }
 
+/// Take over the removal of a scratch dir another process of this run made (an agent that
+/// died before it could remove it): registered like one made here, if its name is a scratch
+/// dir's. False for any other path, which is never touched.
+pub fn adopt(dir: &Path) -> bool {
+    let ours = dir
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(PREFIX));
+    if ours {
+        DIRS.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(dir.to_path_buf());
+    }
+    ours
+}
+
 fn make_in(dir: &Path) -> Result<PathBuf, ScratchError> {
     // make_in rather than tempdir_in: tempdir_in wraps the mkdir error with its path, which
     // drops raw_os_error(), and the probes report that errno (EROFS, ENOSPC, EACCES).

@@ -4,6 +4,9 @@
 //! which costs a dynamic load, page faults over the binary and glibc's start-up (about 1.2 ms
 //! of CPU on the 2-vCPU VM of `reports/benchmarks.md`, where a whole run takes 20).
 //!
+//! At the end its stdin closes and it is waited for (`end`); an agent that died before that
+//! left its scratch dirs, which a fresh agent takes over and removes (`adopt_left_dirs`).
+//!
 //! A fork is only safe while no other thread can hold a lock the child will need: the tool
 //! forks its agent before it starts any thread but the signal thread, which holds none, and
 //! never under the scratch module's child-list lock (it is registered after the fork).
@@ -12,6 +15,7 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 /// The name the agent gives itself (its `comm`, 15 bytes at most): how `ps` and the tests
 /// tell it from the tool, whose command line a forked agent shares.
@@ -119,4 +123,54 @@ pub(super) fn name_this_process() {
         // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
         unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr()) };
     }
+}
+
+/// The run's agent died before it removed `dirs` (the scratch dirs it made): a fresh agent,
+/// spawned from `exe`, takes them over (`adopt`) and removes them as it exits, by
+/// `deadline`. An exec, not a fork: this process has threads by now. Only paths named like a
+/// scratch dir are taken over; one already gone costs nothing.
+pub(super) fn adopt_left_dirs(exe: &Path, dirs: &[std::path::PathBuf], deadline: Instant) {
+    let Ok(agent) = super::Agent::start(exe) else {
+        return;
+    };
+    for dir in dirs {
+        let path = super::ospath::encode(dir);
+        if let Some(req) = agent.request(serde_json::json!({ "op": "adopt", "path": path })) {
+            let _ = req.next(deadline);
+        }
+    }
+    end(&agent, deadline);
+}
+
+/// Close `agent`'s stdin, wait until `deadline` for it to exit, then kill it.
+pub(super) fn end(agent: &super::Agent, deadline: Instant) {
+    agent.end_input();
+    let Some(mut child) = agent.child.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        return;
+    };
+    // Its stdout closes as it exits: wait for that, then for the exit itself (moments later).
+    let routes = agent.pending.lock().unwrap_or_else(|e| e.into_inner());
+    let left = deadline.saturating_duration_since(Instant::now());
+    drop(
+        agent
+            .gone
+            .wait_timeout_while(routes, left, |r| r.is_some())
+            .unwrap_or_else(|e| e.into_inner()),
+    );
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            crate::probe::scratch::unregister_child(agent.pid);
+            return;
+        }
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    let _ = child.kill();
+    crate::probe::scratch::unregister_child(agent.pid);
+    // Reaped on a thread of its own: a child killed inside a filesystem request may take
+    // until the request ends to go; the tool does not wait for that.
+    let _ = std::thread::Builder::new()
+        .name("agent-reaper".into())
+        .spawn(move || {
+            let _ = child.wait();
+        });
 }

@@ -1,7 +1,8 @@
 //! The agent process itself (`__worker agent`): it reads one JSON request per stdin line and
 //! answers each on its own thread, one JSON line per answer tagged with the request's id —
-//! a data dir's facts, its scratch dir, or a probe run on the data dirs (every observation a
-//! line, then `done`). A request stuck in a hung filesystem holds one of its threads, never
+//! a data dir's facts, its scratch dir, a scratch dir an agent that died left behind (to
+//! remove it: `adopt`), or a probe run on the data dirs (every observation a line, then
+//! `done`). A request stuck in a hung filesystem holds one of its threads, never
 //! the tool's. At EOF (the tool is done, or gone) it kills its own children and removes the
 //! scratch dirs it made, within the budget the context gave, and exits.
 
@@ -87,6 +88,10 @@ fn answer(id: u64, req: &Value, context: Option<&Arc<ProbeContext>>, out: &Out) 
             let mut answer = crate::app::dirfacts::answer(&path);
             answer["id"] = id.into();
             write(out, &answer);
+        }
+        (Some("adopt"), Some(path)) => {
+            let adopted = scratch::adopt(&path);
+            write(out, &json!({ "id": id, "adopted": adopted }));
         }
         (Some("scratch"), Some(path)) => {
             let made = scratch::create_in(&path);
