@@ -287,15 +287,24 @@ impl Agent {
         dir: &Path,
         deadline: Instant,
     ) -> Option<Result<PathBuf, ScratchError>> {
-        let req = self.request(json!({ "op": "scratch", "path": ospath::encode(dir) }))?;
-        let made = serve::scratch_from(&req.next(deadline).ok()?["scratch"])?;
-        if let Ok(path) = &made {
+        // Named here and recorded before it is asked for: should the agent die between its
+        // mkdir and its answer, the dir is still known, and removed (`process::adopt_left_dirs`).
+        let name = super::scratch::fresh_name();
+        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        made.push(dir.join(&name));
+        drop(made);
+        let req =
+            self.request(json!({ "op": "scratch", "path": ospath::encode(dir), "name": name }))?;
+        let answer = serve::scratch_from(&req.next(deadline).ok()?["scratch"])?;
+        if let Ok(path) = &answer
+            && path.file_name() != Some(std::ffi::OsStr::new(&name))
+        {
             self.made
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(path.clone());
         }
-        Some(made)
+        Some(answer)
     }
 
     /// Start `probe` in the agent, on the context last sent (`send_context`): what it

@@ -77,6 +77,32 @@ impl Drop for InFlight {
 
 /// Create a private scratch dir inside `dir` and register it for cleanup.
 pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
+    create_named_in(dir, None)
+}
+
+/// A fresh scratch dir name (`PREFIX` and 8 random letters and digits): the tool names the
+/// dir it asks the agent for, so it knows the path even if the agent dies before it answers.
+pub fn fresh_name() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    let mut bits = hasher.finish();
+    let mut name = String::from(PREFIX);
+    for _ in 0..8 {
+        name.push(CHARS[(bits % CHARS.len() as u64) as usize] as char);
+        bits /= CHARS.len() as u64;
+    }
+    name
+}
+
+/// `create_in`, as `name` when one is given (a scratch dir's name, as `fresh_name` makes
+/// them); a name that is taken, or not a scratch dir's, gets a random one instead.
+pub fn create_named_in(dir: &Path, name: Option<&str>) -> Result<PathBuf, ScratchError> {
     let _creating = in_flight();
     // After a signal nothing new is created (the interrupt routine is removing what exists).
     let made = if interrupted() {
@@ -86,7 +112,11 @@ pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
             own: false,
         })
     } else {
-        make_in(dir)
+        let named = name
+            .filter(|n| n.starts_with(PREFIX) && !n.contains(['/', '\\']) && n.len() > PREFIX.len())
+            .map(|n| dir.join(n))
+            .and_then(|path| std::fs::create_dir(&path).map(|()| path).ok());
+        named.map_or_else(|| make_in(dir), Ok)
     };
     if let Ok(path) = &made {
         DIRS.lock()
@@ -354,6 +384,41 @@ pub fn exit(code: i32) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn a_named_scratch_dir_gets_its_name_unless_taken_or_not_a_scratch_name() {
+        let base = tempfile::tempdir().unwrap();
+        let name = fresh_name();
+        assert!(name.starts_with(PREFIX) && name.len() == PREFIX.len() + 8);
+        assert_ne!(name, fresh_name());
+        let made = create_named_in(base.path(), Some(&name)).unwrap();
+        assert_eq!(made, base.path().join(&name));
+        // Taken: another name, still a scratch dir's.
+        let again = create_named_in(base.path(), Some(&name)).unwrap();
+        assert_ne!(again, made);
+        assert!(
+            again
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(PREFIX)
+        );
+        // Not a scratch dir's name, or a path: never used as given.
+        for bad in ["data", "../.wsl-vecprobe-x", ".wsl-vecprobe-a/b", PREFIX] {
+            let other = create_named_in(base.path(), Some(bad)).unwrap();
+            assert_eq!(other.parent(), Some(base.path()), "{bad}");
+            assert!(
+                other
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(PREFIX)
+            );
+        }
+        for d in std::fs::read_dir(base.path()).unwrap().flatten() {
+            std::fs::remove_dir(d.path()).unwrap();
+        }
+    }
+
     #[test]
     fn a_scratch_dir_that_cannot_be_created_names_its_errno() {
         let base = tempfile::tempdir().unwrap();

@@ -94,7 +94,7 @@ fn answer(id: u64, req: &Value, context: Option<&Arc<ProbeContext>>, out: &Out) 
             write(out, &json!({ "id": id, "adopted": adopted }));
         }
         (Some("scratch"), Some(path)) => {
-            let made = scratch::create_in(&path);
+            let made = scratch::create_named_in(&path, req["name"].as_str());
             write(out, &json!({ "id": id, "scratch": scratch_json(&made) }));
         }
         (Some("probe"), _) => {
