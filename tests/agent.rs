@@ -33,53 +33,13 @@ fn run_from_inside_its_data_dir_the_tool_is_never_a_user_of_a_store_there() {
 #[test]
 fn a_tool_killed_mid_run_leaves_no_scratch_dir_and_no_worker() {
     let (t, dir) = tempdir();
-    let data = format!("{dir}/data");
-    let bin_dir = format!("{dir}/bin");
-    let tmp = format!("{dir}/tmp");
-    std::fs::create_dir(&data).unwrap();
-    std::fs::create_dir(&bin_dir).unwrap();
-    std::fs::create_dir(&tmp).unwrap();
-    let fake = format!("{bin_dir}/python3");
-    std::fs::write(&fake, "#!/bin/sh\nsleep 5\n").unwrap();
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let before = snapshot(std::path::Path::new(&data));
-    let mut child = Command::new(bin())
-        .args([
-            "check",
-            "--format",
-            "json",
-            "--timeout",
-            "10s",
-            "--data-dir",
-            &data,
-        ])
-        .env("PATH", format!("{bin_dir}:/usr/bin:/bin"))
-        .env("TMPDIR", &tmp)
-        .env_remove("VIRTUAL_ENV")
-        .env_remove("CONDA_PREFIX")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until the scratch dir exists (the agent made it), then kill the tool at once.
-    let until = Instant::now() + Duration::from_secs(5);
-    while leftovers(std::path::Path::new(&data)).is_empty() {
-        assert!(Instant::now() < until, "no scratch dir appeared");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let (mut child, data, tmp, before) = slow_run(&dir, 5);
     std::thread::sleep(Duration::from_millis(100));
     assert!(
         child.try_wait().unwrap().is_none(),
         "the run ended before it could be killed; the test proves nothing"
     );
-    // The agent names itself (its comm): forked from the tool, it shares the tool's cmdline.
-    let agents: Vec<u32> = children_of(child.id())
-        .into_iter()
-        .filter(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/comm"))
-                .is_ok_and(|c| c.trim_end() == wsl_vecprobe::probe::agent::process::AGENT_NAME)
-        })
-        .collect();
+    let agents = agents_of(child.id());
     assert!(!agents.is_empty(), "no agent process found");
     child.kill().unwrap();
     child.wait().unwrap();
@@ -128,6 +88,58 @@ fn a_tool_killed_mid_run_leaves_no_scratch_dir_and_no_worker() {
     assert!(orphans.is_empty(), "workers left running: {orphans:?}");
 }
 
+/// A `check` of `DIR/data` kept going by a fake `python3` that sleeps `secs`, with its own
+/// TMPDIR (`DIR/tmp`), started once the agent has made the data dir's scratch dir: the
+/// running tool, the data dir, the TMPDIR and the data dir as it was before the run.
+fn slow_run(dir: &str, secs: u32) -> (std::process::Child, String, String, Snapshot) {
+    let data = format!("{dir}/data");
+    let bin_dir = format!("{dir}/bin");
+    let tmp = format!("{dir}/tmp");
+    for d in [&data, &bin_dir, &tmp] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let fake = format!("{bin_dir}/python3");
+    std::fs::write(&fake, format!("#!/bin/sh\nsleep {secs}\n")).unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let before = snapshot(std::path::Path::new(&data));
+    let child = Command::new(bin())
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--timeout",
+            "10s",
+            "--data-dir",
+            &data,
+        ])
+        .env("PATH", format!("{bin_dir}:/usr/bin:/bin"))
+        .env("TMPDIR", &tmp)
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CONDA_PREFIX")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(5);
+    while leftovers(std::path::Path::new(&data)).is_empty() {
+        assert!(Instant::now() < until, "no scratch dir appeared");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    (child, data, tmp, before)
+}
+
+/// The tool's agents: its children named as the agent names itself (its comm; forked from
+/// the tool, it shares the tool's command line).
+fn agents_of(tool: u32) -> Vec<u32> {
+    children_of(tool)
+        .into_iter()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm"))
+                .is_ok_and(|c| c.trim_end() == wsl_vecprobe::probe::agent::process::AGENT_NAME)
+        })
+        .collect()
+}
+
 /// Pids whose parent is `parent` (from /proc/*/stat).
 fn children_of(parent: u32) -> Vec<u32> {
     let mut out = Vec::new();
@@ -156,46 +168,8 @@ fn children_of(parent: u32) -> Vec<u32> {
 #[test]
 fn an_agent_killed_mid_run_leaves_no_scratch_dir() {
     let (t, dir) = tempdir();
-    let data = format!("{dir}/data");
-    let bin_dir = format!("{dir}/bin");
-    let tmp = format!("{dir}/tmp");
-    for d in [&data, &bin_dir, &tmp] {
-        std::fs::create_dir(d).unwrap();
-    }
-    let fake = format!("{bin_dir}/python3");
-    std::fs::write(&fake, "#!/bin/sh\nsleep 3\n").unwrap();
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let before = snapshot(std::path::Path::new(&data));
-    let mut child = Command::new(bin())
-        .args([
-            "check",
-            "--format",
-            "json",
-            "--timeout",
-            "10s",
-            "--data-dir",
-            &data,
-        ])
-        .env("PATH", format!("{bin_dir}:/usr/bin:/bin"))
-        .env("TMPDIR", &tmp)
-        .env_remove("VIRTUAL_ENV")
-        .env_remove("CONDA_PREFIX")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(5);
-    while leftovers(std::path::Path::new(&data)).is_empty() {
-        assert!(Instant::now() < until, "no scratch dir appeared");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let agents: Vec<u32> = children_of(child.id())
-        .into_iter()
-        .filter(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/comm"))
-                .is_ok_and(|c| c.trim_end() == wsl_vecprobe::probe::agent::process::AGENT_NAME)
-        })
-        .collect();
+    let (mut child, data, tmp, before) = slow_run(&dir, 3);
+    let agents = agents_of(child.id());
     assert_eq!(agents.len(), 1, "one agent: {agents:?}");
     // SAFETY: kill(2) of the agent found above, a child of the tool started here.
     assert_eq!(unsafe { libc::kill(agents[0] as i32, libc::SIGKILL) }, 0);
