@@ -141,7 +141,7 @@ fn connect_series(bind: SocketAddr, requested: u32, deadline: Instant) -> std::i
                 series
                     .latencies_ms
                     .push(start.elapsed().as_secs_f64() * 1000.0);
-                drop(stream);
+                close_without_time_wait(stream);
                 accept_ready();
             }
             Err(e) => {
@@ -152,6 +152,16 @@ fn connect_series(bind: SocketAddr, requested: u32, deadline: Instant) -> std::i
     }
     accept_ready();
     Ok(series)
+}
+
+/// Close a timed connection with a reset (SO_LINGER 0) rather than a FIN. A normal close by
+/// the connecting end leaves its ephemeral port in TIME_WAIT for a minute (Linux; four on
+/// Windows), and the ephemeral range holds default ports of backends (Weaviate's gRPC 50060
+/// is one): a run would then take, for a minute, a port a backend needs, and the next run
+/// would see it taken. A reset leaves nothing behind on either end.
+fn close_without_time_wait(stream: TcpStream) {
+    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    drop(stream);
 }
 
 fn timed_connects(id: &str, bind: SocketAddr, requested: u32, deadline: Instant) -> Observation {
@@ -303,7 +313,7 @@ fn refused_connect(deadline: Instant) -> Observation {
             .elapsed_since(start);
     };
     let result = TcpStream::connect_timeout(&addr, wait)
-        .map(drop)
+        .map(close_without_time_wait)
         .map_err(|e| connect_errno(&e));
     let outcome = refused_outcome(&result);
     let waited_ms = wait.as_millis();

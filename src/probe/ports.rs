@@ -211,7 +211,8 @@ fn observe(check: &PortCheck, owner: Option<&OwnerInfo>, mirrored: bool) -> Obse
             json!(owner.and_then(|o| o.command.clone())),
         )
         .with("owner_uid", json!(owner.and_then(|o| o.uid)))
-        .with("owner_lookup", json!(owner.map(|o| o.lookup)));
+        .with("owner_lookup", json!(owner.map(|o| o.lookup)))
+        .with("owner_time_wait", json!(owner.map(|o| o.time_wait)));
     obs.errno = errno;
     obs
 }
@@ -285,6 +286,7 @@ mod tests {
             command: Some("qdrant".into()),
             uid: Some(1000),
             lookup: "found",
+            time_wait: 0,
         };
         let obs = observe(&check(Err("EADDRINUSE"), Ok(())), Some(&owner), false);
         assert_eq!(
@@ -390,5 +392,47 @@ mod tests {
         drop(server_side); // the server closes first, so the TIME_WAIT is on the server's port
         drop(client);
         assert_eq!(try_bind(addr), Ok(()));
+    }
+
+    /// The connecting end that closes first keeps its ephemeral port in TIME_WAIT, and a
+    /// connect never sets SO_REUSEADDR: a server's bind of that port fails for a minute. The
+    /// lookup names the closed connections as the holder, not "no socket".
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_port_kept_by_a_closed_connection_names_time_wait_as_its_holder() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let port = client.local_addr().unwrap().port();
+        let (server_side, _) = listener.accept().unwrap();
+        drop(client); // the connecting end closes first: its port goes to TIME_WAIT
+        drop(server_side);
+        let bound = try_bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+        assert_eq!(
+            bound
+                .as_ref()
+                .map_err(|e| crate::errno::meaning(e).to_string()),
+            Err("EADDRINUSE".to_string())
+        );
+        let taken = PortCheck {
+            port,
+            backends: vec!["weaviate-embedded".into()],
+            v4: bound,
+            v6: Ok(()),
+            elapsed_ms: 0.1,
+        };
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let owners = find_owners(std::slice::from_ref(&taken), deadline);
+        // At least this connection's end: the kernel may have lent the same ephemeral port
+        // to other connections still in TIME_WAIT, towards other destinations.
+        assert_eq!((owners[0].lookup, owners[0].pid), ("time-wait", None));
+        assert!(owners[0].time_wait >= 1, "{}", owners[0].time_wait);
+        let obs = observe(&taken, Some(&owners[0]), false);
+        assert_eq!(obs.status, Status::Fail);
+        assert!(obs.message.contains("in TIME_WAIT"), "{}", obs.message);
+        assert_eq!(obs.value("owner_lookup"), Some(&json!("time-wait")));
+        assert_eq!(
+            obs.value("owner_time_wait"),
+            Some(&json!(owners[0].time_wait))
+        );
     }
 }

@@ -12,6 +12,9 @@ use std::time::Instant;
 pub const STATE_LISTEN: u8 = 0x0A;
 /// Kernel TCP state `TCP_CLOSE` (`07`): a socket that is bound but neither listening nor connected.
 pub const STATE_CLOSE: u8 = 0x07;
+/// Kernel TCP state `TCP_TIME_WAIT` (`06`): the end of a closed connection that closed first;
+/// it keeps its local port, owned by no descriptor, until it expires (60 s).
+pub const STATE_TIME_WAIT: u8 = 0x06;
 
 /// One row of `/proc/net/tcp` or `/proc/net/tcp6`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,6 +115,18 @@ pub fn holder_of_port(entries: &[SocketEntry], port: u16) -> Option<&SocketEntry
     candidates()
         .find(|e| e.state == STATE_LISTEN)
         .or_else(|| candidates().find(|e| e.state == STATE_CLOSE))
+}
+
+/// How many connections in TIME_WAIT keep `port` on a loopback or wildcard address: what
+/// holds a port no process has open (a bind over them fails unless both ends set
+/// SO_REUSEADDR, and a connect's end never does).
+pub fn time_wait_on_port(entries: &[SocketEntry], port: u16) -> usize {
+    entries
+        .iter()
+        .filter(|e| {
+            e.port == port && e.state == STATE_TIME_WAIT && conflicts_with_loopback(&e.local)
+        })
+        .count()
 }
 
 /// The inode of an fd link target `socket:[12345]`.
@@ -300,6 +315,27 @@ mod tests {
         assert_eq!(holder_of_port(&rows[..2], 6333).map(|r| r.inode), Some(2));
         assert_eq!(holder_of_port(&rows, 6334), None);
         assert_eq!(holder_of_port(&rows, 1), None);
+    }
+
+    #[test]
+    fn counts_time_wait_ends_on_loopback_and_wildcards_only() {
+        let e = |ip: &str, port, state| SocketEntry {
+            local: ip.parse().unwrap(),
+            port,
+            state,
+            uid: 0,
+            inode: 0,
+        };
+        let entries = vec![
+            e("127.0.0.1", 50060, STATE_TIME_WAIT),
+            e("::1", 50060, STATE_TIME_WAIT),
+            e("10.0.0.5", 50060, STATE_TIME_WAIT),
+            e("127.0.0.1", 50061, STATE_TIME_WAIT),
+            e("127.0.0.1", 50060, 0x01),
+        ];
+        assert_eq!(time_wait_on_port(&entries, 50060), 2);
+        assert_eq!(time_wait_on_port(&entries, 6333), 0);
+        assert_eq!(holder_of_port(&entries, 50060), None);
     }
 
     #[test]

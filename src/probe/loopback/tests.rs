@@ -127,3 +127,33 @@ fn a_closed_loopback_port_is_refused_quickly() {
     assert_eq!(obs.value("outcome"), Some(&json!("refused")));
     assert!(obs.elapsed_ms < 150.0, "took {} ms", obs.elapsed_ms);
 }
+
+/// Rows of /proc/net/tcp in TIME_WAIT (`06`) whose remote end is `port`.
+#[cfg(target_os = "linux")]
+fn time_wait_rows_to(port: u16) -> usize {
+    use crate::platform::unix::netowner::parse_address;
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    table
+        .lines()
+        .skip(1)
+        .filter(|row| {
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            cols.len() > 3
+                && cols[3] == "06"
+                && parse_address(cols[2]).is_some_and(|(_, p)| p == port)
+        })
+        .count()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn timed_connects_leave_no_port_in_time_wait() {
+    let series = connect_series(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), 10, soon()).unwrap();
+    assert_eq!(series.latencies_ms.len(), 10, "{:?}", series.failure);
+    let left = time_wait_rows_to(series.listener.port());
+    assert_eq!(
+        left, 0,
+        "{left} connections to {} were left in TIME_WAIT, each holding an ephemeral port for a minute",
+        series.listener
+    );
+}

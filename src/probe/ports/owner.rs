@@ -12,8 +12,10 @@ pub(super) struct OwnerInfo {
     pub(super) pid: Option<u32>,
     pub(super) command: Option<String>,
     pub(super) uid: Option<u32>,
-    /// `found`, `not-found`, `not-visible`, `deadline`, `unreadable`, `unsupported`.
+    /// `found`, `not-found`, `time-wait`, `not-visible`, `deadline`, `unreadable`, `unsupported`.
     pub(super) lookup: &'static str,
+    /// Connections in TIME_WAIT on the port (counted when no socket a process owns holds it).
+    pub(super) time_wait: usize,
 }
 
 impl OwnerInfo {
@@ -36,6 +38,16 @@ impl OwnerInfo {
                     .map(|u| u.to_string())
                     .unwrap_or_else(|| "?".into())
             ),
+            (None, "time-wait") => format!(
+                "no process holds it: {} connection(s) on this port closed within the last \
+                 {TIME_WAIT_SPAN} and are in TIME_WAIT ({}); the port is free again when they expire",
+                self.time_wait,
+                if cfg!(windows) {
+                    "GetExtendedTcpTable"
+                } else {
+                    "/proc/net/tcp"
+                }
+            ),
             (None, "not-found") => "owner unknown: no socket on this port in this network \
                                     namespace's /proc/net/tcp{,6}"
                 .into(),
@@ -50,6 +62,10 @@ impl OwnerInfo {
         }
     }
 }
+
+/// How long a closed connection's end stays in TIME_WAIT: fixed at 60 s on Linux
+/// (TCP_TIMEWAIT_LEN); 240 s by default on Windows (TcpTimedWaitDelay).
+const TIME_WAIT_SPAN: &str = if cfg!(windows) { "4 minutes" } else { "minute" };
 
 /// Look up the holder of every busy port: one read of the socket tables, one bounded scan.
 #[cfg(target_os = "linux")]
@@ -74,10 +90,18 @@ pub(super) fn find_owners(busy: &[PortCheck], deadline: Instant) -> Vec<OwnerInf
     let scan = netowner::find_socket_owners(proc_root, &wanted, deadline);
     holders
         .iter()
-        .map(|holder| match holder {
-            None => OwnerInfo {
-                lookup: "not-found",
-                ..OwnerInfo::default()
+        .zip(busy)
+        .map(|(holder, check)| match holder {
+            None => match netowner::time_wait_on_port(&entries, check.port) {
+                0 => OwnerInfo {
+                    lookup: "not-found",
+                    ..OwnerInfo::default()
+                },
+                time_wait => OwnerInfo {
+                    lookup: "time-wait",
+                    time_wait,
+                    ..OwnerInfo::default()
+                },
             },
             Some(h) => match scan.owners.get(&h.inode) {
                 Some(o) => OwnerInfo {
@@ -85,6 +109,7 @@ pub(super) fn find_owners(busy: &[PortCheck], deadline: Instant) -> Vec<OwnerInf
                     command: o.command.clone(),
                     uid: Some(h.uid),
                     lookup: "found",
+                    ..OwnerInfo::default()
                 },
                 None if !scan.complete => OwnerInfo {
                     uid: Some(h.uid),
@@ -131,11 +156,20 @@ fn windows_owner(port: u16) -> OwnerInfo {
             ..OwnerInfo::default()
         },
         Ok(owners) => {
+            // MIB_TCP_STATE_LISTEN and MIB_TCP_STATE_TIME_WAIT.
+            const LISTEN: u32 = 2;
+            const TIME_WAIT: u32 = 11;
             let best = owners
                 .iter()
-                .find(|o| o.state == 2)
-                .or_else(|| owners.first());
+                .find(|o| o.state == LISTEN)
+                .or_else(|| owners.iter().find(|o| o.state != TIME_WAIT));
+            let time_wait = owners.iter().filter(|o| o.state == TIME_WAIT).count();
             match best {
+                None if time_wait > 0 => OwnerInfo {
+                    lookup: "time-wait",
+                    time_wait,
+                    ..OwnerInfo::default()
+                },
                 None => OwnerInfo {
                     lookup: "not-found",
                     ..OwnerInfo::default()
@@ -150,6 +184,7 @@ fn windows_owner(port: u16) -> OwnerInfo {
                     command: netowner::image_of(o.pid),
                     uid: None,
                     lookup: "found",
+                    ..OwnerInfo::default()
                 },
             }
         }
