@@ -53,18 +53,28 @@ pub fn observe(root: &HostRoot) -> Observation {
     }
     let linux = root.is_recorded() || cfg!(target_os = "linux");
     let live_linux = linux && !root.is_recorded();
-    let own_before = if live_linux { own_tree_tasks() } else { 0 };
+    // This tool's own tasks are counted (one /proc read per task) only where a limit binds:
+    // under a cgroup pids limit, or an enforced RLIMIT_NPROC.
+    let mut own = None;
     let (cgroup, cgroup_note) = if linux {
-        // This tool's threads come and go while `pids.current` is read: the fewer of the two
-        // counts around the read is subtracted, so the tool's own use is never overstated
-        // (which would leave a backend more room than there is).
         let mut side = match cgroup_side(root) {
             Ok(side) => side,
             Err(why) => return Observation::error(ID, TARGET, why),
         };
-        let own = own_before.min(if live_linux { own_tree_tasks() } else { 0 });
-        if let Some(c) = side.0.as_mut() {
-            c.in_use = c.in_use.map(|u| u.saturating_sub(own));
+        if live_linux && side.0.is_some() {
+            // This tool's threads come and go while `pids.current` is read: it is read again
+            // between two counts, and the fewer is subtracted, so the tool's own use is never
+            // overstated (which would leave a backend more room than there is).
+            let before = own_tree_tasks();
+            side = match cgroup_side(root) {
+                Ok(side) => side,
+                Err(why) => return Observation::error(ID, TARGET, why),
+            };
+            let counted = before.min(own_tree_tasks());
+            if let Some(c) = side.0.as_mut() {
+                c.in_use = c.in_use.map(|u| u.saturating_sub(counted));
+            }
+            own = Some(counted);
         }
         side
     } else {
@@ -73,11 +83,10 @@ pub fn observe(root: &HostRoot) -> Observation {
             format!("{} has no pids cgroups", std::env::consts::OS),
         )
     };
-    let own = own_before;
     let rlimit = if root.is_recorded() {
         None
     } else {
-        rlimit_side(own)
+        rlimit_side(&mut own, live_linux)
     };
     render(cgroup, cgroup_note, rlimit, own, root.is_recorded())
         .with("logical_cpus", opt_u32(logical_cpus(root)))
@@ -109,7 +118,7 @@ fn render(
     cgroup: Option<CgroupSide>,
     cgroup_note: String,
     rlimit: Option<RlimitSide>,
-    own: u64,
+    own: Option<u64>,
     recorded: bool,
 ) -> Observation {
     let by_cgroup = cgroup.as_ref().map(CgroupSide::available);
@@ -171,7 +180,7 @@ fn render(
                 .map_or(Value::Null, |r| Value::from(r.enforced.is_ok())),
         )
         .with("rlimit_in_use", opt(rlimit.as_ref().and_then(|r| r.in_use)))
-        .with("own_tasks", own)
+        .with("own_tasks", opt(own))
 }
 
 /// The tightest cgroup pids limit and `pids.current` under it (this tool included). Err when a
@@ -204,14 +213,19 @@ fn cgroup_side(root: &HostRoot) -> Result<(Option<CgroupSide>, String), String> 
     })
 }
 
+/// RLIMIT_NPROC, and where the kernel enforces it on a live Linux, this user's tasks besides
+/// this tool's own (`own`, counted here if not yet).
 #[cfg(unix)]
-fn rlimit_side(own: u64) -> Option<RlimitSide> {
+fn rlimit_side(own: &mut Option<u64>, live_linux: bool) -> Option<RlimitSide> {
     use crate::platform::unix::limits::{Rlimit, get};
     let soft = get(Rlimit::Nproc).ok()?.0?;
     let enforced = nproc_enforced();
     // Counting this user's tasks reads /proc; only worth it where the limit binds.
     let in_use = match enforced {
-        Ok(()) if cfg!(target_os = "linux") => user_tasks().map(|n| n.saturating_sub(own)),
+        Ok(()) if live_linux => {
+            let own = *own.get_or_insert_with(own_tree_tasks);
+            user_tasks().map(|n| n.saturating_sub(own))
+        }
         _ => None,
     };
     Some(RlimitSide {
@@ -222,7 +236,7 @@ fn rlimit_side(own: u64) -> Option<RlimitSide> {
 }
 
 #[cfg(not(unix))]
-fn rlimit_side(_own: u64) -> Option<RlimitSide> {
+fn rlimit_side(_own: &mut Option<u64>, _live_linux: bool) -> Option<RlimitSide> {
     None
 }
 
