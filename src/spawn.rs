@@ -106,6 +106,41 @@ where
     })
 }
 
+/// `f` over `items`, in order, split into one run of consecutive items per CPU (at most 4)
+/// when there are at least `min_items`: for the CPU-bound work after the probes (judging and
+/// rendering twenty data dirs' verdicts). A run whose thread the OS refuses runs here.
+pub fn map_in_parallel<T, R, F>(items: &[T], min_items: usize, f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if cpus < 2 || items.len() < min_items.max(2) {
+        return items.iter().map(&f).collect();
+    }
+    let per_thread = items.len().div_ceil(cpus);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = items
+            .chunks(per_thread)
+            .map(|run| {
+                let started = std::thread::Builder::new()
+                    .name("render".into())
+                    .spawn_scoped(scope, move || run.iter().map(f).collect::<Vec<R>>());
+                (run, started)
+            })
+            .collect();
+        runs.into_iter()
+            .flat_map(|(run, started)| match started.map(|t| t.join()) {
+                Ok(Ok(done)) => done,
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(_) => run.iter().map(f).collect(),
+            })
+            .collect()
+    })
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -122,5 +157,27 @@ mod tests {
         assert!(!is_own(&eagain()));
         let o = crate::observation::Observation::from_io_error("x", "host", "listen", &e);
         assert_eq!(o.status, crate::observation::Status::Error, "{o:?}");
+    }
+}
+
+#[cfg(test)]
+mod parallel_tests {
+    #[test]
+    fn parallel_map_keeps_the_order_of_the_items() {
+        let items: Vec<u32> = (0..1000).collect();
+        let threads = std::sync::Mutex::new(std::collections::HashSet::new());
+        let squares = super::map_in_parallel(&items, 64, |n| {
+            threads.lock().unwrap().insert(std::thread::current().id());
+            n * n
+        });
+        assert_eq!(squares, items.iter().map(|n| n * n).collect::<Vec<_>>());
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(threads.lock().unwrap().len(), cpus.clamp(1, 4));
+        // Below the threshold it runs here, on this thread.
+        let here = std::thread::current().id();
+        assert_eq!(
+            super::map_in_parallel(&items[..10], 64, |_| std::thread::current().id()),
+            vec![here; 10]
+        );
     }
 }

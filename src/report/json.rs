@@ -3,7 +3,7 @@
 use super::Report;
 
 /// Stream the report, pretty-printed, with a final newline.
-pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub fn write<W: std::io::Write>(report: &Report, out: &mut W) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::from)?;
     out.write_all(b"\n")
 }
