@@ -107,8 +107,8 @@ where
 }
 
 /// `f` over `items`, in order, split into one run of consecutive items per CPU (at most 4)
-/// when there are at least `min_items`: for the CPU-bound work after the probes (judging and
-/// rendering twenty data dirs' verdicts). A run whose thread the OS refuses runs here.
+/// when there are at least `min_items`: for the CPU-bound work after the probes (judging
+/// twenty data dirs' verdicts). A run whose thread the OS refuses runs here.
 pub fn map_in_parallel<T, R, F>(items: &[T], min_items: usize, f: F) -> Vec<R>
 where
     T: Sync,
@@ -126,7 +126,7 @@ where
             .chunks(per_thread)
             .map(|run| {
                 let started = std::thread::Builder::new()
-                    .name("render".into())
+                    .name("parallel".into())
                     .spawn_scoped(scope, move || run.iter().map(f).collect::<Vec<R>>());
                 (run, started)
             })

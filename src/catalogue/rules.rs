@@ -90,9 +90,11 @@ pub fn evaluate(
     data_dirs: &[String],
 ) -> Vec<BackendVerdict> {
     let index = ObservationIndex::new(observations, data_dirs);
-    // What to judge, in report order: each profile once, or once per data dir.
-    let mut rows = Vec::new();
-    for profile in profiles {
+    // Each profile's requirements and version, then what to judge in report order: each
+    // profile once, or once per data dir.
+    let mut judged = Vec::new();
+    let mut rows: Vec<(usize, Option<&String>)> = Vec::new();
+    for (i, profile) in profiles.iter().enumerate() {
         let version = judged_version(profile, observations);
         let reqs = applicable_requirements(
             profile,
@@ -102,19 +104,17 @@ pub fn evaluate(
         // Cloud backends, and any whose requirements are all host-wide, get one row, not one
         // per data dir that would only repeat it.
         let host_wide = reqs.iter().all(|r| r.scope == ReqScope::Host);
-        let dirs: Vec<Option<&String>> = if host_wide || profile.kind == BackendKind::Cloud {
-            vec![None]
+        if host_wide || profile.kind == BackendKind::Cloud {
+            rows.push((i, None));
         } else {
-            data_dirs.iter().map(Some).collect()
-        };
-        let reqs = std::sync::Arc::new(reqs);
-        for dir in dirs {
-            rows.push((profile, std::sync::Arc::clone(&reqs), dir, version.clone()));
+            rows.extend(data_dirs.iter().map(|d| (i, Some(d))));
         }
+        judged.push((reqs, version));
     }
     // With many data dirs, judging is the longest step after the probes: it runs on every CPU.
-    crate::spawn::map_in_parallel(&rows, 64, |(profile, reqs, dir, version)| {
-        judge(profile, reqs, &index, *dir, version.clone())
+    crate::spawn::map_in_parallel(&rows, 64, |&(i, dir)| {
+        let (reqs, version) = &judged[i];
+        judge(&profiles[i], reqs, &index, dir, version.clone())
     })
 }
 

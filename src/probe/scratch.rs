@@ -83,20 +83,8 @@ pub fn create_in(dir: &Path) -> Result<PathBuf, ScratchError> {
 /// A fresh scratch dir name (`PREFIX` and 8 random letters and digits): the tool names the
 /// dir it asks the agent for, so it knows the path even if the agent dies before it answers.
 pub fn fresh_name() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    let mut bits = hasher.finish();
     let mut name = String::from(PREFIX);
-    for _ in 0..8 {
-        name.push(CHARS[(bits % CHARS.len() as u64) as usize] as char);
-        bits /= CHARS.len() as u64;
-    }
+    name.extend(std::iter::repeat_with(fastrand::alphanumeric).take(8));
     name
 }
 
@@ -392,27 +380,16 @@ mod tests {
         assert_ne!(name, fresh_name());
         let made = create_named_in(base.path(), Some(&name)).unwrap();
         assert_eq!(made, base.path().join(&name));
+        let scratch_named = |p: &Path| p.file_name().unwrap().to_string_lossy().starts_with(PREFIX);
         // Taken: another name, still a scratch dir's.
         let again = create_named_in(base.path(), Some(&name)).unwrap();
         assert_ne!(again, made);
-        assert!(
-            again
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with(PREFIX)
-        );
+        assert!(scratch_named(&again));
         // Not a scratch dir's name, or a path: never used as given.
         for bad in ["data", "../.wsl-vecprobe-x", ".wsl-vecprobe-a/b", PREFIX] {
             let other = create_named_in(base.path(), Some(bad)).unwrap();
             assert_eq!(other.parent(), Some(base.path()), "{bad}");
-            assert!(
-                other
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with(PREFIX)
-            );
+            assert!(scratch_named(&other), "{bad}");
         }
         for d in std::fs::read_dir(base.path()).unwrap().flatten() {
             std::fs::remove_dir(d.path()).unwrap();
